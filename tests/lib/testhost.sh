@@ -46,6 +46,7 @@ TESTHOST_MACHINE=
 TESTHOST_NSPAWN_PID=
 TESTHOST_INIT_PID=
 TESTHOST_CONSOLE=
+TESTHOST_NSPAWN_STATUS=
 
 # Exit status of systemd-nspawn when the container's init asked for a reboot.
 TESTHOST_REBOOT_STATUS=133
@@ -259,9 +260,11 @@ testhost_write() {
 	testhost_run sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1"' sh "$1"
 }
 
-# Wait up to TIMEOUT seconds for nspawn to exit and print its exit status.
+# Wait up to TIMEOUT seconds for nspawn to exit and store its exit status in
+# TESTHOST_NSPAWN_STATUS. Must run in the shell that started nspawn, not in a
+# subshell such as $(...), because only that shell can collect the status.
 testhost_wait_nspawn_exit() {
-	local timeout=$1 deadline status=0
+	local timeout=$1 deadline
 
 	deadline=$((SECONDS + timeout))
 	while testhost_nspawn_alive; do
@@ -271,24 +274,22 @@ testhost_wait_nspawn_exit() {
 		sleep 0.2
 	done
 
-	wait "$TESTHOST_NSPAWN_PID" || status=$?
-	printf '%s\n' "$status"
+	TESTHOST_NSPAWN_STATUS=0
+	wait "$TESTHOST_NSPAWN_PID" || TESTHOST_NSPAWN_STATUS=$?
 }
 
 # Reboot the test host: `systemctl reboot` inside makes nspawn exit with status 133,
 # then the same root is booted again.
 testhost_reboot() {
-	local status
-
 	testhost_run systemctl reboot || true
 
-	if ! status=$(testhost_wait_nspawn_exit "$TESTHOST_STOP_TIMEOUT"); then
+	if ! testhost_wait_nspawn_exit "$TESTHOST_STOP_TIMEOUT"; then
 		testhost_die "the test host did not shut down within $TESTHOST_STOP_TIMEOUT s after 'systemctl reboot'"
 		return 1
 	fi
-	if [[ $status -ne $TESTHOST_REBOOT_STATUS ]]; then
+	if [[ $TESTHOST_NSPAWN_STATUS -ne $TESTHOST_REBOOT_STATUS ]]; then
 		testhost_show_console
-		testhost_die "systemd-nspawn exited with status $status after 'systemctl reboot', expected $TESTHOST_REBOOT_STATUS"
+		testhost_die "systemd-nspawn exited with status $TESTHOST_NSPAWN_STATUS after 'systemctl reboot', expected $TESTHOST_REBOOT_STATUS"
 		return 1
 	fi
 
@@ -303,7 +304,7 @@ testhost_signal_nspawn() {
 	testhost_nspawn_alive || return 0
 	testhost_log "sending SIG$signal to systemd-nspawn (PID $TESTHOST_NSPAWN_PID)"
 	kill -s "$signal" "$TESTHOST_NSPAWN_PID" 2>/dev/null || true
-	testhost_wait_nspawn_exit "$timeout" >/dev/null
+	testhost_wait_nspawn_exit "$timeout"
 }
 
 # Power the test host off, forcing it if it does not stop in time, then unmount
@@ -317,7 +318,7 @@ testhost_stop() {
 		if [[ -n $TESTHOST_INIT_PID ]]; then
 			testhost_run systemctl poweroff >/dev/null 2>&1 || true
 		fi
-		if ! testhost_wait_nspawn_exit "$TESTHOST_STOP_TIMEOUT" >/dev/null; then
+		if ! testhost_wait_nspawn_exit "$TESTHOST_STOP_TIMEOUT"; then
 			testhost_log "the test host did not power off within $TESTHOST_STOP_TIMEOUT s"
 			# nspawn answers SIGTERM by asking the container's init to power off,
 			# SIGKILL ends it, and its init dies with it (PR_SET_PDEATHSIG).
