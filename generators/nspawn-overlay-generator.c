@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Turns /etc/nspawn-overlay/NAME.conf into the units that mount an overlayfs child and run it
+ * with systemd-nspawn@NAME.service. systemd runs generators early at boot and on every
+ * daemon-reload, in parallel: this one reads only the config directories, writes only into
+ * its output directory, and logs to the kernel log. A bad config is logged and skipped; the
+ * others are still written. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config-load.h"
+#include "log.h"
+#include "strbuf.h"
+#include "string-util.h"
+#include "unit-name.h"
+#include "unit-render.h"
+
+typedef struct Output {
+        int dir_fd;
+        const char *dir;
+        StrBuf buffer;            /* reused for every file, so rendering allocates rarely */
+        char **guarded_bases;     /* base machine names that already have a guard drop-in */
+        bool wants_dir_made;
+} Output;
+
+static int write_file(Output *o, const char *name, const Container *c) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        if (!strbuf_ok(&o->buffer))
+                return log_oom();
+
+        /* O_EXCL: a unit that another generator (or another config) already wrote is an error,
+         * never silently replaced. */
+        fd = openat(o->dir_fd, name, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC|O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == EEXIST)
+                return log_syntax(c->path, 0, LOG_ERR, EEXIST,
+                                  "Unit %s/%s already exists, probably from /etc/fstab or another generator, ignoring container %s.",
+                                  o->dir, name, c->name);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create %s/%s: %m", o->dir, name);
+
+        n = write(fd, o->buffer.data, o->buffer.len);
+        if (n < 0)
+                return log_error_errno(errno, "Failed to write %s/%s: %m", o->dir, name);
+        if ((size_t) n != o->buffer.len)
+                return log_error_errno(EIO, "Failed to write %s/%s: short write.", o->dir, name);
+
+        return 0;
+}
+
+static int make_dir(Output *o, const char *name) {
+        if (mkdirat(o->dir_fd, name, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create directory %s/%s: %m", o->dir, name);
+
+        return 0;
+}
+
+static int write_dropin(Output *o, const char *unit_prefix, const char *instance, const char *file, const Container *c) {
+        char path[PATH_MAX];
+        int r;
+
+        (void) snprintf(path, sizeof(path), "%s%s.service.d", unit_prefix, instance);
+        r = make_dir(o, path);
+        if (r < 0)
+                return r;
+
+        (void) snprintf(path, sizeof(path), "%s%s.service.d/%s", unit_prefix, instance, file);
+        return write_file(o, path, c);
+}
+
+static int link_automount(Output *o, const char *automount_unit) {
+        assert(strlen(automount_unit) <= UNIT_NAME_MAX);
+
+        char link[UNIT_NAME_MAX + 32], target[UNIT_NAME_MAX + 8];
+        int r;
+
+        if (!o->wants_dir_made) {
+                r = make_dir(o, "local-fs.target.wants");
+                if (r < 0)
+                        return r;
+                o->wants_dir_made = true;
+        }
+
+        /* .wants, never .requires: an automount that cannot be set up must not fail the boot. */
+        (void) snprintf(link, sizeof(link), "local-fs.target.wants/%s", automount_unit);
+        (void) snprintf(target, sizeof(target), "../%s", automount_unit);
+        if (symlinkat(target, o->dir_fd, link) < 0)
+                return log_error_errno(errno, "Failed to create symlink %s/%s: %m", o->dir, link);
+
+        return 0;
+}
+
+static int write_automount(Output *o, const Container *c) {
+        char unit[PATH_MAX];
+        size_t n = strlen(c->mount_unit) - strlen(".mount");
+        int r;
+
+        (void) snprintf(unit, sizeof(unit), "%.*s.automount", (int) n, c->mount_unit);
+
+        strbuf_reset(&o->buffer);
+        unit_render_automount(&o->buffer, c);
+        r = write_file(o, unit, c);
+        if (r < 0)
+                return r;
+
+        return link_automount(o, unit);
+}
+
+static int write_base_guards(Output *o, const Container *c) {
+        for (char **l = c->lowers; *l; l++) {
+                const char *base = lower_machine_name(*l);
+                int r;
+
+                if (!base || strv_contains(o->guarded_bases, base))
+                        continue;
+
+                if (strv_extend(&o->guarded_bases, base) < 0)
+                        return log_oom();
+
+                strbuf_reset(&o->buffer);
+                unit_render_base_guard(&o->buffer, c, base);
+                r = write_dropin(o, NSPAWN_UNIT_PREFIX, base, BASE_GUARD_DROPIN_NAME, c);
+                if (r < 0)
+                        return r;
+        }
+
+        return 0;
+}
+
+static int write_container(Output *o, const Container *c) {
+        int r;
+
+        strbuf_reset(&o->buffer);
+        unit_render_mount(&o->buffer, c);
+        r = write_file(o, c->mount_unit, c);
+        if (r < 0)
+                return r;
+
+        if (c->automount) {
+                r = write_automount(o, c);
+                if (r < 0)
+                        return r;
+        }
+
+        strbuf_reset(&o->buffer);
+        unit_render_prepare_dropin(&o->buffer, c);
+        r = write_dropin(o, PREPARE_UNIT_PREFIX, c->name, DROPIN_NAME, c);
+        if (r < 0)
+                return r;
+
+        strbuf_reset(&o->buffer);
+        unit_render_nspawn_dropin(&o->buffer, c);
+        r = write_dropin(o, NSPAWN_UNIT_PREFIX, c->name, DROPIN_NAME, c);
+        if (r < 0)
+                return r;
+
+        return write_base_guards(o, c);
+}
+
+static int run(const char *dest) {
+        ContainerSet set = {};
+        Output o = { .dir = dest };
+        int r, ret = 0;
+
+        o.dir_fd = open(dest, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+        if (o.dir_fd < 0)
+                return log_error_errno(errno, "Failed to open output directory %s: %m", dest);
+
+        r = config_load_all(&set);
+        if (r < 0)
+                goto finish;
+
+        for (size_t i = 0; i < set.n; i++) {
+                Container *c = set.containers[i];
+
+                if (c->invalid) {
+                        log_syntax(c->path, 0, LOG_ERR, EINVAL,
+                                   "Container %s has invalid settings (see above), ignoring.", c->name);
+                        if (ret == 0)
+                                ret = -EINVAL;
+                        continue;
+                }
+
+                r = write_container(&o, c);
+                if (r == -ENOMEM)
+                        goto finish;
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        r = ret;
+
+finish:
+        container_set_done(&set);
+        strbuf_done(&o.buffer);
+        strv_free(o.guarded_bases);
+        (void) close(o.dir_fd);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_setup("nspawn-overlay-generator", LOG_TARGET_KMSG);
+        log_parse_environment();
+
+        if (argc != 2 && argc != 4) {
+                log_error("This program takes one or three arguments: the output directories "
+                          "(systemd passes NORMAL_DIR EARLY_DIR LATE_DIR).");
+                return EXIT_FAILURE;
+        }
+
+        umask(0022);
+
+        r = run(argv[1]);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config-load.h"
+#include "log.h"
+
+#ifndef PROJECT_VERSION
+#define PROJECT_VERSION "unknown"
+#endif
+
+bool arg_json = false;
+bool arg_legend = true;
+static bool arg_help = false;
+
+typedef struct Verb {
+        const char *name;
+        int min_args;             /* arguments after the verb */
+        int max_args;             /* -1: any number */
+        int (*run)(int argc, char *argv[]);
+        const char *synopsis;
+        const char *description;
+} Verb;
+
+static const Verb verbs[] = {
+        { "list", 0, 0, verb_list, "list [--json] [--no-legend]",
+          "List every configured container: base, mount point, mount state, machine state\n"
+          "(from systemd-machined) and the disk space its upper layer uses." },
+        { "status", 1, 1, verb_status, "status NAME [--json]",
+          "Show one container: its config files, layers, mount and machine state, the units\n"
+          "generated for it and the ExecStart= that systemd actually applies." },
+        { "fstab", 0, -1, verb_fstab, "fstab [NAME...]",
+          "Print /etc/fstab lines equivalent to the generated mount units, for hosts that\n"
+          "prefer fstab. The upper and work directories must then be created by hand." },
+        { "verify", 0, -1, verb_verify, "verify [NAME...]",
+          "Check the configs as the generator does, and the directories the mounts need.\n"
+          "Prints every problem; exits with 1 if any container has an error." },
+        { "check-base", 1, 1, verb_check_base, "check-base NAME",
+          "Fail if NAME is the base image of a configured container. Run by the generated\n"
+          "drop-in of systemd-nspawn@NAME.service so that a base is not booted under its children." },
+        { "prepare", 1, 1, verb_prepare, "prepare NAME",
+          "Check the layers of container NAME and create its upper and work directories.\n"
+          "Run by nspawn-overlay-prepare@NAME.service before the overlay is mounted." },
+};
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+
+        return NULL;
+}
+
+static void help_options(void) {
+        printf("\nOptions:\n"
+               "  -h --help          Show this help, or the help of VERB\n"
+               "     --version       Show the version\n"
+               "     --json=short    Print JSON (list, status); --json is the same\n"
+               "     --no-legend     Omit table headers and footers\n"
+               "\nEnvironment:\n"
+               "  " CONFIG_PATH_ENV "  colon-separated config directories, replacing\n"
+               "                     /etc, /run, /usr/local/lib and /usr/lib/nspawn-overlay\n"
+               "\nSee the nspawn-overlay(1) and nspawn-overlay.conf(5) manual pages.\n");
+}
+
+static void help(void) {
+        printf("nspawn-overlay [OPTIONS...] VERB [ARGS...]\n\n"
+               "Manage systemd-nspawn containers whose root is an overlayfs child of a shared base\n"
+               "image, configured in /etc/nspawn-overlay/NAME.conf.\n\nVerbs:\n");
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-28s %.*s\n", verbs[i].synopsis, (int) strcspn(verbs[i].description, "\n"),
+                       verbs[i].description);
+
+        help_options();
+}
+
+static void help_verb(const Verb *v) {
+        printf("nspawn-overlay %s\n\n%s\n", v->synopsis, v->description);
+        help_options();
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_JSON,
+                ARG_NO_LEGEND,
+                ARG_NO_PAGER,
+        };
+        static const struct option options[] = {
+                { "help",      no_argument,       NULL, 'h'           },
+                { "version",   no_argument,       NULL, ARG_VERSION   },
+                { "json",      optional_argument, NULL, ARG_JSON      },
+                { "no-legend", no_argument,       NULL, ARG_NO_LEGEND },
+                { "no-pager",  no_argument,       NULL, ARG_NO_PAGER  },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        arg_help = true;
+                        break;
+                case ARG_VERSION:
+                        printf("nspawn-overlay %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_JSON:
+                        if (optarg && !streq(optarg, "short") && !streq(optarg, "pretty")) {
+                                log_error("Invalid --json= mode \"%s\". Use --json=short or --json=pretty.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_json = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case ARG_NO_PAGER:
+                        break; /* output is never paged */
+                case '?':
+                        return -EINVAL;
+                default:
+                        abort();
+                }
+
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+        int r, n_args;
+
+        log_setup("nspawn-overlay", LOG_TARGET_CONSOLE);
+        log_parse_environment();
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+
+        if (optind >= argc) {
+                if (arg_help) {
+                        help();
+                        return EXIT_SUCCESS;
+                }
+                log_error("Missing verb. See 'nspawn-overlay --help'.");
+                return EXIT_USAGE;
+        }
+
+        v = find_verb(argv[optind]);
+        if (!v) {
+                log_error("Unknown verb \"%s\". See 'nspawn-overlay --help'.", argv[optind]);
+                return EXIT_USAGE;
+        }
+
+        if (arg_help) {
+                help_verb(v);
+                return EXIT_SUCCESS;
+        }
+
+        n_args = argc - optind - 1;
+        if (n_args < v->min_args || (v->max_args >= 0 && n_args > v->max_args)) {
+                log_error("Wrong number of arguments. Usage: nspawn-overlay %s", v->synopsis);
+                return EXIT_USAGE;
+        }
+
+        r = v->run(argc - optind, argv + optind);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

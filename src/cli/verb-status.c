@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "disk-usage.h"
+#include "json.h"
+#include "log.h"
+#include "strbuf.h"
+#include "unit-render.h"
+
+typedef struct StatusUnits {
+        char *mount;
+        char *automount;          /* NULL with Automount=no */
+        char *service;
+        char *prepare;
+} StatusUnits;
+
+static void status_units_done(StatusUnits *u) {
+        free(u->mount);
+        free(u->automount);
+        free(u->service);
+        free(u->prepare);
+}
+
+static int status_units_make(const Container *c, StatusUnits *ret) {
+        size_t stem = strlen(c->mount_unit) - strlen(".mount");
+
+        *ret = (StatusUnits) {};
+        ret->mount = strdup(c->mount_unit);
+        if (c->automount && asprintf(&ret->automount, "%.*s.automount", (int) stem, c->mount_unit) < 0)
+                ret->automount = NULL;
+        if (asprintf(&ret->service, NSPAWN_UNIT_PREFIX "%s.service", c->name) < 0)
+                ret->service = NULL;
+        if (asprintf(&ret->prepare, PREPARE_UNIT_PREFIX "%s.service", c->name) < 0)
+                ret->prepare = NULL;
+
+        if (!ret->mount || !ret->service || !ret->prepare || (c->automount && !ret->automount)) {
+                status_units_done(ret);
+                return log_oom();
+        }
+
+        return 0;
+}
+
+/* A settings file can replace the command line options we generate (--settings=override). */
+static const char *find_nspawn_settings(const char *name, char buf[static 4096]) {
+        static const char *const dirs[] = { "/etc/systemd/nspawn", "/run/systemd/nspawn" };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                (void) snprintf(buf, 4096, "%s/%s.nspawn", dirs[i], name);
+                if (access(buf, F_OK) >= 0)
+                        return buf;
+        }
+
+        return NULL;
+}
+
+static void print_status(const ContainerInfo *info, const StatusUnits *u, const char *exec_start,
+                         const char *generated, const char *dropins, const char *settings) {
+        const Container *c = info->container;
+        char size[16];
+
+        printf("%s\n", c->name);
+        printf("      Config: %s\n", c->path);
+        for (char **d = c->dropins; d && *d; d++)
+                printf("%s %s\n", d == c->dropins ? "    Drop-ins:" : "             ", *d);
+        for (char **l = c->lowers; *l; l++)
+                printf("%s %s\n", l == c->lowers ? "        Base:" : "             ", *l);
+        printf("   Directory: %s (%s)\n", c->directory, mount_state_to_string(info->mount));
+        printf("       Upper: %s (%s)\n", c->upper, info->upper_known ? format_bytes(size, info->upper_bytes) : "missing");
+        printf("        Work: %s\n", c->work);
+        printf("     Machine: %s\n", info->machine);
+        printf("PrivateUsers: %s\n", private_users_mode_to_string(c->private_users));
+        printf("       Units: %s\n", u->service);
+        printf("              %s\n", u->mount);
+        if (u->automount)
+                printf("              %s\n", u->automount);
+        printf("              %s\n", u->prepare);
+        if (dropins && *dropins)
+                printf(" Unit drop-ins: %s\n", dropins);
+        if (exec_start)
+                printf("   ExecStart: %s\n", exec_start);
+        else
+                printf("   ExecStart: %s (generated; systemd could not be asked which one applies)\n", generated);
+        if (settings)
+                printf("    Settings: %s (its options override the command line)\n", settings);
+        if (c->offline_changes_unsafe)
+                printf("        Note: Options= enables an overlay feature that forbids changing the base while the child exists.\n");
+}
+
+static void append_json_status(StrBuf *b, const ContainerInfo *info, const StatusUnits *u, const char *exec_start,
+                               const char *generated, const char *settings) {
+        container_info_append_json(b, info);
+
+        /* Reopen the object to add the status-only members. */
+        b->len--;
+        json_append_member_string(b, false, "private_users", private_users_mode_to_string(info->container->private_users));
+        json_append_member_string(b, false, "service_unit", u->service);
+        json_append_member_string(b, false, "mount_unit", u->mount);
+        json_append_member_string(b, false, "automount_unit", u->automount);
+        json_append_member_string(b, false, "prepare_unit", u->prepare);
+        json_append_member_string(b, false, "exec_start", exec_start ?: generated);
+        json_append_member_bool(b, false, "exec_start_from_systemd", exec_start != NULL);
+        json_append_member_string(b, false, "settings_file", settings);
+        strbuf_append(b, "}\n");
+}
+
+int verb_status(int argc, char *argv[]) {
+        _cleanup_(strbuf_done) StrBuf generated = {}, out = {};
+        _cleanup_free_ char *exec_start = NULL, *dropins = NULL;
+        ContainerSet set = {};
+        ContainerInfo info = {};
+        StatusUnits units = {};
+        Container *c;
+        sd_bus *bus = NULL;
+        char settings_buf[4096];
+        const char *settings;
+        int r;
+
+        r = load_container_or_fail(&set, argv[1], &c);
+        if (r < 0)
+                goto finish;
+
+        r = status_units_make(c, &units);
+        if (r < 0)
+                goto finish;
+
+        bus = system_bus_open();
+        r = container_info_gather(bus, c, &info);
+        if (r < 0)
+                goto finish;
+
+        unit_render_nspawn_command(&generated, c);
+        exec_start = unit_exec_start(bus, units.service);
+        dropins = unit_dropin_paths(bus, units.service);
+        settings = find_nspawn_settings(c->name, settings_buf);
+
+        if (arg_json) {
+                append_json_status(&out, &info, &units, exec_start, strbuf_str(&generated), settings);
+                fputs(strbuf_str(&out), stdout);
+        } else
+                print_status(&info, &units, exec_start, strbuf_str(&generated), dropins, settings);
+        r = 0;
+
+finish:
+        container_info_done(&info);
+        status_units_done(&units);
+        sd_bus_flush_close_unref(bus);
+        container_set_done(&set);
+        return r;
+}

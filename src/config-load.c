@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config-load.h"
+#include "log.h"
+#include "machine-name.h"
+#include "path-util.h"
+#include "string-util.h"
+
+static const char *const default_search_path[] = {
+        "/etc/nspawn-overlay",
+        "/run/nspawn-overlay",
+        "/usr/local/lib/nspawn-overlay",
+        "/usr/lib/nspawn-overlay",
+        NULL,
+};
+
+/* One directory of the search path, opened once. */
+typedef struct SearchDir {
+        const char *path;
+        int fd;
+} SearchDir;
+
+/* A NAME.conf file or a NAME.conf.d directory found in one search directory. */
+typedef struct Entry {
+        char *name;               /* NAME, or for drop-ins the drop-in's file name */
+        size_t dir;               /* index into the search path: lower wins */
+        bool is_dropin_dir;
+} Entry;
+
+typedef struct EntryList {
+        Entry *entries;
+        size_t n, allocated;
+} EntryList;
+
+static void entry_list_done(EntryList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->entries[i].name);
+        free(l->entries);
+        *l = (EntryList) {};
+}
+
+static int entry_list_add(EntryList *l, const char *name, size_t length, size_t dir, bool is_dropin_dir) {
+        if (l->n == l->allocated) {
+                size_t size = l->allocated ? l->allocated * 2 : 64;
+                Entry *e = realloc(l->entries, size * sizeof(Entry));
+                if (!e)
+                        return -ENOMEM;
+                l->entries = e;
+                l->allocated = size;
+        }
+
+        l->entries[l->n] = (Entry) {
+                .name = strndup(name, length),
+                .dir = dir,
+                .is_dropin_dir = is_dropin_dir,
+        };
+        if (!l->entries[l->n].name)
+                return -ENOMEM;
+
+        l->n++;
+        return 0;
+}
+
+/* Order by name, then drop-in directories after files, then by search path priority, so the
+ * first of a run of equal names is the one that counts. */
+static int entry_compare(const void *a, const void *b) {
+        const Entry *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+
+        if (r != 0)
+                return r;
+        if (x->is_dropin_dir != y->is_dropin_dir)
+                return x->is_dropin_dir ? 1 : -1;
+
+        return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
+static bool has_suffix(const char *s, const char *suffix, size_t *ret_stem) {
+        size_t n = strlen(s), m = strlen(suffix);
+
+        if (n <= m || !streq(s + n - m, suffix))
+                return false;
+
+        *ret_stem = n - m;
+        return true;
+}
+
+static unsigned char entry_type(int dir_fd, const struct dirent *de) {
+        struct stat st;
+
+        if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+                return de->d_type;
+
+        if (fstatat(dir_fd, de->d_name, &st, 0) < 0)
+                return DT_UNKNOWN;
+
+        return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : S_ISCHR(st.st_mode) ? DT_CHR : DT_UNKNOWN;
+}
+
+/* List *.conf files (and symlinks to /dev/null, which mask) and *.conf.d directories. */
+static int scan_directory(const SearchDir *d, size_t index, EntryList *l) {
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        int fd;
+
+        fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+
+        dir = fdopendir(fd);
+        if (!dir) {
+                (void) close(fd);
+                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+        }
+
+        while ((errno = 0, de = readdir(dir))) {
+                unsigned char type;
+                size_t stem;
+                bool dropin;
+
+                if (de->d_name[0] == '.')
+                        continue;
+
+                if (has_suffix(de->d_name, ".conf", &stem))
+                        dropin = false;
+                else if (has_suffix(de->d_name, ".conf.d", &stem))
+                        dropin = true;
+                else
+                        continue;
+
+                type = entry_type(d->fd, de);
+                if (dropin ? type != DT_DIR : (type != DT_REG && type != DT_CHR))
+                        continue;
+
+                if (entry_list_add(l, de->d_name, stem, index, dropin) < 0)
+                        return log_oom();
+        }
+        if (errno != 0)
+                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+
+        return 0;
+}
+
+/* An empty file or a link to /dev/null masks a config, as for systemd unit files. */
+static bool file_is_mask(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return false;
+
+        return S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size == 0);
+}
+
+static int open_config(int dir_fd, const char *file, const char *path, int *ret_fd) {
+        int fd;
+
+        fd = openat(dir_fd, file, O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", path);
+
+        if (file_is_mask(fd)) {
+                (void) close(fd);
+                *ret_fd = -EBADF;
+                return 0;
+        }
+
+        *ret_fd = fd;
+        return 1;
+}
+
+/* Collect the *.conf files of every NAME.conf.d directory, as (file name, search dir). */
+static int collect_dropins(const SearchDir *dirs, const Entry *first, size_t count, EntryList *ret) {
+        for (size_t i = 0; i < count; i++) {
+                _cleanup_free_ char *dirname = NULL;
+                SearchDir sub;
+                int r;
+
+                if (asprintf(&dirname, "%s.conf.d", first[i].name) < 0)
+                        return log_oom();
+
+                sub.fd = openat(dirs[first[i].dir].fd, dirname, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+                if (sub.fd < 0) {
+                        log_warning_errno(errno, "Failed to open %s/%s: %m, ignoring.", dirs[first[i].dir].path, dirname);
+                        continue;
+                }
+
+                sub.path = dirname;
+                r = scan_directory(&sub, first[i].dir, ret);
+                (void) close(sub.fd);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Drop-ins are files, never directories: a "x.conf.d" inside is not ours. */
+        for (size_t i = 0; i < ret->n; i++)
+                if (ret->entries[i].is_dropin_dir) {
+                        free(ret->entries[i].name);
+                        ret->entries[i--] = ret->entries[--ret->n];
+                }
+
+        qsort(ret->entries, ret->n, sizeof(Entry), entry_compare);
+        return 0;
+}
+
+static int apply_dropins(Container *c, const SearchDir *dirs, const char *name, const Entry *first, size_t count) {
+        EntryList dropins = {};
+        int r;
+
+        r = collect_dropins(dirs, first, count, &dropins);
+        if (r < 0)
+                goto finish;
+
+        for (size_t i = 0; i < dropins.n; i++) {
+                _cleanup_free_ char *relative = NULL, *path = NULL;
+                int fd;
+
+                if (i > 0 && streq(dropins.entries[i].name, dropins.entries[i - 1].name))
+                        continue; /* masked by a drop-in of the same name with higher priority */
+
+                if (asprintf(&relative, "%s.conf.d/%s.conf", name, dropins.entries[i].name) < 0) {
+                        r = log_oom();
+                        goto finish;
+                }
+
+                path = path_join(dirs[dropins.entries[i].dir].path, relative);
+                if (!path) {
+                        r = log_oom();
+                        goto finish;
+                }
+
+                r = open_config(dirs[dropins.entries[i].dir].fd, relative, path, &fd);
+                if (r < 0) {
+                        c->invalid = true;
+                        continue;
+                }
+                if (r == 0)
+                        continue;
+
+                if (strv_extend(&c->dropins, path) < 0) {
+                        (void) close(fd);
+                        r = log_oom();
+                        goto finish;
+                }
+
+                (void) config_parse_file(c, path, fd);
+        }
+        r = 0;
+
+finish:
+        entry_list_done(&dropins);
+        return r;
+}
+
+static int check_name(const char *name, const char *path) {
+        _cleanup_free_ char *suggestion = NULL;
+        const char *reason;
+
+        if (machine_name_is_valid(name, &reason))
+                return 0;
+
+        suggestion = machine_name_suggest(name);
+        if (suggestion)
+                return log_syntax(path, 0, LOG_ERR, EINVAL,
+                                  "\"%s\" is not a valid machine name: %s. Rename the file to %s.conf, ignoring.",
+                                  name, reason, suggestion);
+
+        return log_syntax(path, 0, LOG_ERR, EINVAL,
+                          "\"%s\" is not a valid machine name: %s. Rename the file, ignoring.", name, reason);
+}
+
+/* Load one container from the run of entries for its name: the main file first (if any),
+ * then its drop-in directories. */
+static int load_container(const SearchDir *dirs, const Entry *run, size_t count, Container **ret) {
+        _cleanup_container_ Container *c = NULL;
+        _cleanup_free_ char *file = NULL, *path = NULL;
+        const char *name = run[0].name;
+        int fd, r;
+
+        *ret = NULL;
+
+        if (run[0].is_dropin_dir) {
+                log_debug("Drop-in directory %s/%s.conf.d has no %s.conf, ignoring.", dirs[run[0].dir].path, name, name);
+                return 0;
+        }
+
+        if (asprintf(&file, "%s.conf", name) < 0)
+                return log_oom();
+
+        path = path_join(dirs[run[0].dir].path, file);
+        if (!path)
+                return log_oom();
+
+        c = container_new(name, path);
+        if (!c)
+                return log_oom();
+
+        r = open_config(dirs[run[0].dir].fd, file, path, &fd);
+        if (r == 0) {
+                log_debug("%s is masked.", path);
+                return 0;
+        }
+        if (r < 0)
+                c->invalid = true;
+        else {
+                if (check_name(name, path) < 0)
+                        c->invalid = true;
+
+                (void) config_parse_file(c, path, fd);
+        }
+
+        /* Skip the main files of lower priority that this one masks. */
+        while (count > 0 && !run[0].is_dropin_dir) {
+                run++;
+                count--;
+        }
+
+        r = apply_dropins(c, dirs, name, run, count);
+        if (r < 0)
+                return r;
+
+        if (!c->invalid)
+                config_finalize(c);
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+char **config_search_path(void) {
+        const char *e = getenv(CONFIG_PATH_ENV);
+        char **l = NULL;
+
+        if (isempty(e)) {
+                for (const char *const *p = default_search_path; *p; p++)
+                        if (strv_extend(&l, *p) < 0) {
+                                strv_free(l);
+                                return NULL;
+                        }
+                return l;
+        }
+
+        for (const char *p = e; *p;) {
+                _cleanup_free_ char *dir = strndup(p, strcspn(p, ":"));
+
+                if (!dir || (dir[0] && strv_extend(&l, dir) < 0)) {
+                        strv_free(l);
+                        return NULL;
+                }
+
+                p += strcspn(p, ":");
+                if (*p == ':')
+                        p++;
+        }
+
+        return l;
+}
+
+static int open_search_dirs(char **path, SearchDir **ret, size_t *ret_n) {
+        size_t n = strv_length(path);
+        SearchDir *dirs;
+
+        dirs = calloc(n + 1, sizeof(SearchDir));
+        if (!dirs)
+                return log_oom();
+
+        for (size_t i = 0; i < n; i++) {
+                dirs[i].path = path[i];
+                dirs[i].fd = open(path[i], O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+                if (dirs[i].fd < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "Failed to open %s: %m, ignoring.", path[i]);
+        }
+
+        *ret = dirs;
+        *ret_n = n;
+        return 0;
+}
+
+static void close_search_dirs(SearchDir *dirs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (dirs[i].fd >= 0)
+                        (void) close(dirs[i].fd);
+        free(dirs);
+}
+
+static int container_set_add(ContainerSet *s, Container *c) {
+        Container **t = realloc(s->containers, (s->n + 1) * sizeof(Container *));
+
+        if (!t)
+                return -ENOMEM;
+
+        t[s->n++] = c;
+        s->containers = t;
+        return 0;
+}
+
+int config_load_all(ContainerSet *ret) {
+        _cleanup_strv_free_ char **search_path = NULL;
+        ContainerSet set = {};
+        EntryList entries = {};
+        SearchDir *dirs = NULL;
+        size_t n_dirs = 0;
+        int r;
+
+        assert(ret);
+
+        search_path = config_search_path();
+        if (!search_path)
+                return log_oom();
+
+        r = open_search_dirs(search_path, &dirs, &n_dirs);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n_dirs; i++)
+                if (dirs[i].fd >= 0) {
+                        r = scan_directory(&dirs[i], i, &entries);
+                        if (r == -ENOMEM)
+                                goto finish;
+                }
+
+        qsort(entries.entries, entries.n, sizeof(Entry), entry_compare);
+
+        for (size_t i = 0; i < entries.n;) {
+                size_t j = i + 1;
+                Container *c;
+
+                while (j < entries.n && streq(entries.entries[j].name, entries.entries[i].name))
+                        j++;
+
+                r = load_container(dirs, entries.entries + i, j - i, &c);
+                if (r < 0)
+                        goto finish;
+                if (c && container_set_add(&set, c) < 0) {
+                        container_free(c);
+                        r = log_oom();
+                        goto finish;
+                }
+
+                i = j;
+        }
+
+        r = config_check_conflicts(&set);
+        if (r < 0)
+                goto finish;
+
+        *ret = set;
+        set = (ContainerSet) {};
+
+finish:
+        container_set_done(&set);
+        entry_list_done(&entries);
+        close_search_dirs(dirs, n_dirs);
+        return r;
+}
+
+void container_set_done(ContainerSet *s) {
+        for (size_t i = 0; i < s->n; i++)
+                container_free(s->containers[i]);
+        free(s->containers);
+        *s = (ContainerSet) {};
+}
+
+Container *container_set_find(const ContainerSet *s, const char *name) {
+        size_t lo = 0, hi = s->n;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int r = strcmp(s->containers[mid]->name, name);
+
+                if (r == 0)
+                        return s->containers[mid];
+                if (r < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+
+        return NULL;
+}

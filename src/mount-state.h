@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+typedef enum MountState {
+        MOUNT_STATE_UNMOUNTED,
+        MOUNT_STATE_OVERLAY,      /* an overlayfs is mounted on the directory */
+        MOUNT_STATE_OTHER,        /* something else is mounted there */
+        MOUNT_STATE_UNKNOWN,      /* the mount table could not be read */
+} MountState;
+
+/* Look up what is mounted on path in /proc/self/mountinfo, through libmount. */
+MountState mount_state_of(const char *path);
+const char *mount_state_to_string(MountState s);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <string.h>
+
+#include "macro.h"
+#include "overlay-options.h"
+
+const char *const overlay_pinned_options[] = {
+        "redirect_dir=off",
+        "index=off",
+        "xino=off",
+        "metacopy=off",
+        NULL,
+};
+
+void overlay_append_escaped_path(StrBuf *b, const char *path) {
+        for (const char *p = path; *p; p++) {
+                if (*p == ':' || *p == '\\')
+                        strbuf_append_char(b, '\\');
+                strbuf_append_char(b, *p);
+        }
+}
+
+static size_t option_name_length(const char *option) {
+        return strcspn(option, "=");
+}
+
+static const char *find_configured(char *const *options, const char *pinned) {
+        size_t n = option_name_length(pinned);
+
+        if (options)
+                for (char *const *o = options; *o; o++)
+                        if (option_name_length(*o) == n && strneq(*o, pinned, n))
+                                return *o;
+
+        return NULL;
+}
+
+int overlay_build_options(const Container *c, char **ret, bool *ret_unsafe) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+        bool unsafe = false;
+
+        assert(c);
+        assert(ret);
+
+        strbuf_append(&b, "lowerdir=");
+        for (char **l = c->lowers; l && *l; l++) {
+                if (l != c->lowers)
+                        strbuf_append_char(&b, ':');
+                overlay_append_escaped_path(&b, *l);
+        }
+
+        strbuf_append(&b, ",upperdir=");
+        overlay_append_escaped_path(&b, c->upper);
+        strbuf_append(&b, ",workdir=");
+        overlay_append_escaped_path(&b, c->work);
+
+        for (const char *const *p = overlay_pinned_options; *p; p++) {
+                const char *configured = find_configured(c->options, *p);
+
+                if (!configured) {
+                        strbuf_append_char(&b, ',');
+                        strbuf_append(&b, *p);
+                } else if (!streq(configured, *p))
+                        unsafe = true;
+        }
+
+        for (char **o = c->options; o && *o; o++) {
+                strbuf_append_char(&b, ',');
+                strbuf_append(&b, *o);
+        }
+
+        if (!strbuf_ok(&b))
+                return -ENOMEM;
+        if (b.len > OVERLAY_OPTIONS_MAX)
+                return -E2BIG;
+
+        *ret = TAKE_PTR(b.data);
+        if (ret_unsafe)
+                *ret_unsafe = unsafe;
+        return 0;
+}

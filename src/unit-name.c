@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "strbuf.h"
+#include "unit-name.h"
+
+static bool char_needs_no_escape(char c) {
+        return (c >= 'a' && c <= 'z') ||
+               (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') ||
+               c == ':' || c == '_' || c == '.';
+}
+
+int unit_name_from_path(const char *path, const char *suffix, char **ret) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        assert(path);
+        assert(suffix);
+        assert(ret);
+
+        if (path[0] != '/')
+                return -EINVAL;
+
+        while (*path == '/')
+                path++;
+
+        if (*path == '\0')
+                strbuf_append_char(&b, '-');
+
+        for (const char *p = path; *p; p++) {
+                /* A leading dot would make a hidden file name, so systemd escapes it. */
+                if (*p == '/')
+                        strbuf_append_char(&b, '-');
+                else if (char_needs_no_escape(*p) && !(b.len == 0 && *p == '.'))
+                        strbuf_append_char(&b, *p);
+                else
+                        strbuf_appendf(&b, "\\x%02x", (unsigned) (unsigned char) *p);
+        }
+
+        strbuf_append(&b, suffix);
+        if (!strbuf_ok(&b))
+                return -ENOMEM;
+        if (b.len > UNIT_NAME_MAX)
+                return -ENAMETOOLONG;
+
+        *ret = TAKE_PTR(b.data);
+        return 0;
+}

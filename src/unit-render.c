@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <string.h>
+
+#include "machine-name.h"
+#include "path-util.h"
+#include "time-util.h"
+#include "unit-escape.h"
+#include "unit-render.h"
+
+#ifndef BINDIR
+#define BINDIR "/usr/bin"
+#endif
+
+/* Directories in which systemd-machined 252 looks up machine images by name. */
+static const char *const machine_image_dirs[] = {
+        "/var/lib/machines",
+        "/var/lib/container",
+        "/usr/local/lib/machines",
+        "/usr/lib/machines",
+        NULL,
+};
+
+static void render_unit_section(StrBuf *b, const Container *c, const char *description) {
+        strbuf_append(b, GENERATOR_HEADER "\n[Unit]\n");
+        if (description)
+                strbuf_appendf(b, "Description=%s %s\n", description, c->name);
+        strbuf_append(b, "Documentation=man:nspawn-overlay.conf(5)\nSourcePath=");
+        unit_append_value(b, c->path);
+        strbuf_append_char(b, '\n');
+}
+
+static void render_layer_mounts(StrBuf *b, const Container *c) {
+        strbuf_append(b, "RequiresMountsFor=");
+        for (char **l = c->lowers; *l; l++) {
+                unit_append_word(b, *l);
+                strbuf_append_char(b, ' ');
+        }
+        unit_append_word(b, c->upper);
+        strbuf_append_char(b, ' ');
+        unit_append_word(b, c->work);
+        strbuf_append_char(b, '\n');
+}
+
+void unit_render_mount(StrBuf *b, const Container *c) {
+        render_unit_section(b, c, "Overlay root of container");
+        strbuf_appendf(b, "Requires=" PREPARE_UNIT_PREFIX "%s.service\n", c->name);
+        strbuf_appendf(b, "After=" PREPARE_UNIT_PREFIX "%s.service\n", c->name);
+        render_layer_mounts(b, c);
+
+        strbuf_append(b, "\n[Mount]\nWhat=overlay\nWhere=");
+        unit_append_value(b, c->directory);
+        strbuf_append(b, "\nType=overlay\nOptions=");
+        unit_append_value(b, c->mount_options);
+        strbuf_append_char(b, '\n');
+}
+
+void unit_render_automount(StrBuf *b, const Container *c) {
+        render_unit_section(b, c, "Automount for the overlay root of container");
+
+        /* Without autofs in the kernel the automount could only fail and mark the system degraded;
+         * the container still starts, because its service pulls in the mount itself. */
+        strbuf_append(b, "ConditionPathExists=/dev/autofs\n");
+
+        strbuf_append(b, "\n[Automount]\nWhere=");
+        unit_append_value(b, c->directory);
+        strbuf_append_char(b, '\n');
+
+        if (c->idle_timeout_set) {
+                strbuf_append(b, "TimeoutIdleSec=");
+                strbuf_append_timespan(b, c->idle_timeout_usec);
+                strbuf_append_char(b, '\n');
+        }
+}
+
+static void append_option(StrBuf *b, const char *option, const char *value) {
+        _cleanup_(strbuf_done) StrBuf arg = {};
+
+        strbuf_append_char(b, ' ');
+        strbuf_append(&arg, option);
+        strbuf_append(&arg, value);
+        unit_append_exec_arg(b, strbuf_ok(&arg) ? strbuf_str(&arg) : "");
+        if (!strbuf_ok(&arg))
+                b->oom = true;
+}
+
+static void render_private_users(StrBuf *b, const Container *c) {
+        switch (c->private_users) {
+        case PRIVATE_USERS_NO:
+                strbuf_append(b, " --private-users=no");
+                break;
+        case PRIVATE_USERS_PICK:
+                strbuf_append(b, " --private-users=pick --private-users-ownership=auto");
+                break;
+        case PRIVATE_USERS_ROOT_OWNER:
+                strbuf_append(b, " --private-users=yes");
+                break;
+        case PRIVATE_USERS_FIXED:
+                strbuf_appendf(b, " --private-users=%u:%u", c->uid_shift, c->uid_range);
+                break;
+        }
+}
+
+static void render_network(StrBuf *b, const Container *c) {
+        switch (c->network) {
+        case NETWORK_VETH:
+                strbuf_append(b, " --network-veth");
+                break;
+        case NETWORK_HOST:
+                break;
+        case NETWORK_NONE:
+                strbuf_append(b, " --private-network");
+                break;
+        case NETWORK_ZONE:
+                append_option(b, "--network-zone=", c->network_name);
+                break;
+        case NETWORK_BRIDGE:
+                append_option(b, "--network-bridge=", c->network_name);
+                break;
+        }
+}
+
+void unit_render_nspawn_command(StrBuf *b, const Container *c) {
+        /* The stock systemd-nspawn@.service command line, with the root directory, user namespace
+         * and network taken from the config. */
+        strbuf_append(b, "systemd-nspawn --quiet --keep-unit");
+        if (c->boot)
+                strbuf_append(b, " --boot");
+        strbuf_append(b, " --link-journal=try-guest");
+        render_network(b, c);
+        render_private_users(b, c);
+        strbuf_append(b, " --settings=override");
+        append_option(b, "--machine=", c->name);
+        append_option(b, "--directory=", c->directory);
+
+        for (char **i = c->binds; i && *i; i++)
+                append_option(b, "--bind=", *i);
+        for (char **i = c->binds_read_only; i && *i; i++)
+                append_option(b, "--bind-ro=", *i);
+        for (char **i = c->environment; i && *i; i++)
+                append_option(b, "--setenv=", *i);
+}
+
+void unit_render_nspawn_dropin(StrBuf *b, const Container *c) {
+        render_unit_section(b, c, NULL);
+        strbuf_append(b, "RequiresMountsFor=");
+        unit_append_word(b, c->directory);
+
+        strbuf_append(b, "\n\n[Service]\nExecStart=\nExecStart=");
+        unit_render_nspawn_command(b, c);
+        strbuf_append_char(b, '\n');
+}
+
+void unit_render_prepare_dropin(StrBuf *b, const Container *c) {
+        render_unit_section(b, c, NULL);
+        render_layer_mounts(b, c);
+}
+
+void unit_render_base_guard(StrBuf *b, const Container *c, const char *base_name) {
+        render_unit_section(b, c, NULL);
+
+        /* Booting the base would change the lower layer of mounted children under them, which
+         * overlayfs leaves undefined. The check reads the configs when the unit starts. */
+        strbuf_append(b, "\n[Service]\nExecStartPre=" BINDIR "/nspawn-overlay check-base ");
+        unit_append_exec_arg(b, base_name);
+        strbuf_append_char(b, '\n');
+}
+
+const char *lower_machine_name(const char *path) {
+        for (const char *const *d = machine_image_dirs; *d; d++) {
+                const char *rest = path_startswith(path, *d);
+
+                if (!isempty(rest) && !strchr(rest, '/') && machine_name_is_valid(rest, NULL))
+                        return rest;
+        }
+
+        return NULL;
+}
