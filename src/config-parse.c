@@ -12,6 +12,7 @@
 #include "log.h"
 #include "machine-name.h"
 #include "path-util.h"
+#include "strbuf.h"
 #include "string-util.h"
 #include "time-util.h"
 
@@ -41,10 +42,31 @@ typedef struct ConfigItem {
 
 static const char *const known_sections[] = { "Overlay", "Container" };
 
+/* Show control characters and bytes of invalid UTF-8 as C escapes, so the log stays readable. */
+static char *escape_for_log(const char *value) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+        bool valid_utf8 = utf8_is_valid(value);
+
+        for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+                if (*p == '\t')
+                        strbuf_append(&b, "\\t");
+                else if (*p == '\\')
+                        strbuf_append(&b, "\\\\");
+                else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !valid_utf8))
+                        strbuf_appendf(&b, "\\x%02x", *p);
+                else
+                        strbuf_append_char(&b, (char) *p);
+        }
+
+        return strbuf_ok(&b) && b.data ? TAKE_PTR(b.data) : strdup("");
+}
+
 static int invalid_value(const ParseState *s, const char *key, const char *value, const char *expected) {
+        _cleanup_free_ char *shown = escape_for_log(value);
+
         s->container->invalid = true;
         return log_syntax(s->path, s->line_number, LOG_ERR, EINVAL,
-                          "Invalid value for %s=: \"%s\". %s", key, value, expected);
+                          "Invalid value for %s=: \"%s\". %s", key, strempty(shown), expected);
 }
 
 /* Every value ends up in a unit file or on a command line, so none may carry control

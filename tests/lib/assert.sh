@@ -141,3 +141,20 @@ check_summary() {
 		return 1
 	fi
 }
+
+# check_fails_with DESCRIPTION PATTERN CMD...: pass if CMD exits non-zero and its output
+# matches the extended regular expression PATTERN on some line.
+check_fails_with() {
+	local description=$1 pattern=$2 status=0
+	shift 2
+
+	CHECK_OUTPUT=$("$@" 2>&1) || status=$?
+
+	if [[ $status -ne 0 ]] && grep -Eq -- "$pattern" <<<"$CHECK_OUTPUT"; then
+		check_report_pass "$description"
+	else
+		check_report_fail "$description" "expected a non-zero exit status and a line matching /$pattern/ from: $(printf '%q ' "$@")
+seen: exit status $status, output:
+${CHECK_OUTPUT:-(no output)}"
+	fi
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The nspawn-overlay verbs that need no running systemd: fstab, list, status, verify,
+# check-base, prepare and the usage errors, on configs and directories made here.
+#
+# Usage: test-cli.sh BUILD_DIR
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+cli=$build/src/cli/nspawn-overlay
+
+# shellcheck source=lib/assert.sh
+. "$here/lib/assert.sh"
+
+work=$(mktemp -d /tmp/nspawn-overlay-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+export NSPAWN_OVERLAY_CONFIG_PATH=$work/etc:$work/lib
+mkdir -p "$work/etc" "$work/lib" "$work/images/default-ns-1/etc"
+
+printf '[Overlay]\nBase=default-ns-1\nImageDirectory=/var/lib/container\n' >"$work/etc/child-apache.conf"
+
+check_output "fstab prints the seed's line with the pinned options" \
+	"overlay /var/lib/container/child-apache overlay noauto,x-systemd.automount,lowerdir=/var/lib/container/default-ns-1,upperdir=/var/lib/container/child-apache_up,workdir=/var/lib/container/child-apache_work,redirect_dir=off,index=off,xino=off,metacopy=off 0 0" \
+	"$cli" fstab child-apache
+
+printf '[Overlay]\nBase=/srv/my base\nDirectory=/srv/kids/a b\nAutomount=no\n' >"$work/etc/spaced.conf"
+check_output "fstab escapes spaces as octal and omits the automount when disabled" \
+	'overlay /srv/kids/a\040b overlay noauto,lowerdir=/srv/my\040base,upperdir=/var/lib/machines/spaced_up,workdir=/var/lib/machines/spaced_work,redirect_dir=off,index=off,xino=off,metacopy=off 0 0' \
+	"$cli" fstab spaced
+rm "$work/etc/spaced.conf"
+
+check_fails_with "fstab of an unknown container fails and names it" 'No container "nosuch"' "$cli" fstab nosuch
+
+check_fails_with "check-base refuses a base with children and names them" \
+	'Refusing to boot default-ns-1: it is the base image of child-apache' "$cli" check-base default-ns-1
+check "check-base accepts an image without children" "$cli" check-base unrelated
+
+printf '[Overlay]\nBase=default-ns-1\n' >"$work/etc/child_apache.conf"
+check_fails "verify fails on an invalid machine name" "$cli" verify child_apache
+status=0
+output=$("$cli" verify 2>&1) || status=$?
+check "verify exits 1 when a container has an error" test "$status" -eq 1
+check_contains "verify suggests child-apache" 'Rename the file to child-apache.conf' printf '%s\n' "$output"
+check_contains "verify reports the missing base" 'Base image /var/lib/container/default-ns-1 is not accessible' printf '%s\n' "$output"
+rm "$work/etc/child_apache.conf"
+
+# A child whose base exists: verify passes, prepare creates the layers.
+base=$work/images/default-ns-1
+chown 1234:5678 "$base"
+chmod 0751 "$base"
+printf 'abc\n' >"$base/etc/machine-id"
+printf '[Overlay]\nBase=default-ns-1\nImageDirectory=%s\n' "$work/images" >"$work/etc/child-apache.conf"
+check "verify passes for a valid child" "$cli" verify child-apache
+check_contains "verify warns that the base carries a machine ID" 'carries a machine ID' "$cli" verify child-apache
+: >"$base/etc/machine-id"
+
+check "prepare creates the layers" "$cli" prepare child-apache
+check_output "upper root copies the base root's owner and mode" "1234:5678 751" stat -c '%u:%g %a' "$work/images/child-apache_up"
+check_output "work directory is root-owned with mode 0700" "0:0 700" stat -c '%u:%g %a' "$work/images/child-apache_work"
+check "prepare is idempotent" "$cli" prepare child-apache
+
+ln -s /tmp "$work/images/child-apache"
+check_fails_with "prepare refuses a mount point that is a symlink" "Directory=$work/images/child-apache is a symlink" \
+	"$cli" prepare child-apache
+rm "$work/images/child-apache"
+
+check_output "list prints a table with a footer" "2" sh -c "'$cli' list | grep -c -e '^NAME' -e '1 container listed.'"
+check_contains "list shows the child's base and mount state" "^child-apache +default-ns-1 .* unmounted" "$cli" list
+check_output "list --no-legend prints only the rows" "1" sh -c "'$cli' list --no-legend | wc -l"
+check_contains "list --json is an array with the machine state" '^\[\{"name":"child-apache",.*"mount":"unmounted","machine":"(unknown|stopped)"' "$cli" list --json
+check_contains "status shows the generated ExecStart" 'ExecStart: systemd-nspawn .*--machine=child-apache' "$cli" status child-apache
+check_contains "status --json has the unit names" '"mount_unit":"' "$cli" status child-apache --json
+
+status=0; "$cli" >/dev/null 2>&1 || status=$?
+check "a missing verb is a usage error (2)" test "$status" -eq 2
+status=0; "$cli" frobnicate >/dev/null 2>&1 || status=$?
+check "an unknown verb is a usage error (2)" test "$status" -eq 2
+status=0; "$cli" status >/dev/null 2>&1 || status=$?
+check "a missing argument is a usage error (2)" test "$status" -eq 2
+for verb in list status fstab verify check-base prepare; do
+	check_contains "$verb --help prints its synopsis" "^nspawn-overlay $verb" "$cli" "$verb" --help
+done
+
+check_summary
