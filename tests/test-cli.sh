@@ -84,4 +84,8 @@ for verb in list status fstab verify check-base prepare; do
 	check_contains "$verb --help prints its synopsis" "^nspawn-overlay $verb" "$cli" "$verb" --help
 done
 
+examples=$(cd "$here/../conf" && pwd)
+check "the example configs in conf/ generate without errors" env NSPAWN_OVERLAY_CONFIG_PATH="$examples" \
+	SYSTEMD_LOG_TARGET=console "$build/generators/nspawn-overlay-generator" "$(mktemp -d "$work/examples.XXXXXX")"
+
 check_summary

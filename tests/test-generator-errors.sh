@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# One broken config among good ones, for each validation rule: the generator logs the broken one
-# with its file (and line, where one line is at fault), skips it, still writes the good ones,
-# and exits with status 1 as systemd's generators do after a skipped entry.
+# One broken config among good ones, for each validation rule. The generator must log the broken
+# one with its file (and line, where one line is at fault) and skip it. It still writes the good
+# ones and exits with status 1, as systemd's generators do after a skipped entry.
 #
 # Usage: test-generator-errors.sh BUILD_DIR
 

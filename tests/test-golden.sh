@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Golden test of the generator: runs it on tests/golden/CASE/config and compares every written
-# file and symlink, byte for byte, with tests/golden/CASE/expected; then checks that
-# systemd-analyze verify prints nothing for every generated unit and drop-in.
+# Golden test of the generator. It runs the generator on tests/golden/CASE/config and compares
+# every written file and symlink, byte for byte, with tests/golden/CASE/expected. Then it checks
+# that systemd-analyze verify prints nothing for every generated unit and drop-in.
 #
 # Usage: test-golden.sh BUILD_DIR CASE [--update]
 #   --update rewrites expected/ from the current output, for reviewing with git diff.
@@ -31,11 +31,7 @@ status=0
 SYSTEMD_LOG_TARGET=console NSPAWN_OVERLAY_CONFIG_PATH="$work/config" \
 	"$build/generators/nspawn-overlay-generator" "$work/out" 2>"$work/stderr" || status=$?
 
-normalize() {
-	sed -i "s|$work/config|/etc/nspawn-overlay|g" "$@"
-}
-find "$work/out" -type f -print0 | xargs -0 -r sed -i "s|$work/config|/etc/nspawn-overlay|g"
-normalize "$work/stderr"
+find "$work/out" "$work/stderr" -type f -print0 | xargs -0 sed -i "s|$work/config|/etc/nspawn-overlay|g"
 echo "$status" >"$work/exit-status"
 
 if [[ $update == --update ]]; then

@@ -74,9 +74,10 @@ static void test_all_keys(void) {
         CHECK_INTEQ(config_load_all(&set), 0);
         CHECK_INTEQ(set.n, 1);
         c = container_set_find(&set, "full");
-        CHECK(c && !c->invalid);
-        if (!c || c->invalid)
+        CHECK(c != NULL);
+        if (!c)
                 goto finish;
+        CHECK(!c->invalid);
 
         CHECK_INTEQ(strv_length(c->lowers), 2);
         CHECK_STREQ(c->lowers[0], "/var/lib/container/top");
@@ -112,8 +113,9 @@ static void test_defaults(void) {
 
         CHECK_INTEQ(config_load_all(&set), 0);
         c = container_set_find(&set, "child-apache");
-        CHECK(c && !c->invalid);
-        if (c && !c->invalid) {
+        CHECK(c != NULL);
+        if (c) {
+                CHECK(!c->invalid);
                 CHECK_STREQ(c->directory, "/var/lib/container/child-apache");
                 CHECK_STREQ(c->upper, "/var/lib/container/child-apache_up");
                 CHECK_STREQ(c->work, "/var/lib/container/child-apache_work");
@@ -146,8 +148,9 @@ static void test_dropins_and_masking(void) {
         CHECK(container_set_find(&set, "b") == NULL);
 
         c = container_set_find(&set, "a");
-        CHECK(c && !c->invalid);
-        if (c && !c->invalid) {
+        CHECK(c != NULL);
+        if (c) {
+                CHECK(!c->invalid);
                 CHECK_INTEQ(strv_length(c->bases), 2);
                 CHECK_STREQ(c->bases[1], "two");
                 CHECK_INTEQ(strv_length(c->binds), 1);
@@ -175,7 +178,8 @@ static void expect_invalid(const char *name, const char *content) {
         c = container_set_find(&set, name);
         if (!c || !c->invalid)
                 fprintf(stderr, "expected %s to be invalid:\n%s\n", name, content);
-        CHECK(c && c->invalid);
+        CHECK(c != NULL);
+        CHECK(!c || c->invalid);
 
         c = container_set_find(&set, "good");
         CHECK(c && !c->invalid);
