@@ -13,8 +13,12 @@ CHECK_FAILED_NAMES=()
 # Output of the last command that a check ran, for follow-up checks on its text.
 CHECK_OUTPUT=
 
+# 1 if the last check passed, 0 if it failed.
+CHECK_LAST_PASSED=0
+
 check_report_pass() {
 	CHECK_PASSED=$((CHECK_PASSED + 1))
+	CHECK_LAST_PASSED=1
 	printf 'PASS: %s\n' "$1"
 }
 
@@ -24,6 +28,7 @@ check_report_fail() {
 	local description=$1 detail=$2
 
 	CHECK_FAILED=$((CHECK_FAILED + 1))
+	CHECK_LAST_PASSED=0
 	CHECK_FAILED_NAMES+=("$description")
 	printf 'FAIL: %s\n' "$description"
 	printf '%s\n' "$detail" | sed 's/^/    /'
