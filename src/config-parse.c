@@ -308,33 +308,30 @@ static int parse_uid(const char *s, uint32_t *ret) {
 }
 
 static int parse_private_users(Container *c, const ParseState *s, const char *key, const char *value) {
+        static const struct {
+                const char *name;
+                PrivateUsersMode mode;
+        } modes[] = {
+                { "",       PRIVATE_USERS_AUTO },
+                { "auto",   PRIVATE_USERS_AUTO },
+                { "idmap",  PRIVATE_USERS_IDMAP },
+                { "shared", PRIVATE_USERS_SHARED },
+                { "pick",   PRIVATE_USERS_PICK },
+        };
         _cleanup_free_ char *shift = NULL;
         const char *colon;
         uint32_t base, range = 65536;
         int b;
 
-        if (isempty(value)) {
-                c->private_users = PRIVATE_USERS_NO;
-                return 0;
-        }
-
-        if (streq(value, "pick")) {
-                c->private_users = PRIVATE_USERS_PICK;
-                return 0;
-        }
-
-        if (streq(value, "root-owner")) {
-                c->private_users = PRIVATE_USERS_ROOT_OWNER;
-                return 0;
-        }
+        for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+                if (streq(value, modes[i].name)) {
+                        c->private_users = modes[i].mode;
+                        return 0;
+                }
 
         b = parse_boolean(value);
-        if (b == 0) {
-                c->private_users = PRIVATE_USERS_NO;
-                return 0;
-        }
-        if (b > 0) {
-                c->private_users = PRIVATE_USERS_ROOT_OWNER;
+        if (b >= 0) {
+                c->private_users = b ? PRIVATE_USERS_AUTO : PRIVATE_USERS_NO;
                 return 0;
         }
 
@@ -345,7 +342,7 @@ static int parse_private_users(Container *c, const ParseState *s, const char *ke
 
         if (parse_uid(shift, &base) < 0 || (colon && parse_uid(colon + 1, &range) < 0) ||
             range == 0 || (uint64_t) base + range > UINT32_MAX)
-                return invalid_value(s, key, value, "Expected no, yes, root-owner, pick, or UID[:RANGE].");
+                return invalid_value(s, key, value, "Expected auto, idmap, shared, no, pick, or UID[:RANGE].");
 
         /* nspawn rounds a base that is not a multiple of 65536 down, so the guest would see its own
          * files owned by the wrong users. */

@@ -21,7 +21,7 @@ Container *container_new(const char *name, const char *path) {
                 .automount = true,
                 .boot = true,
                 .network = NETWORK_VETH,
-                .private_users = PRIVATE_USERS_NO,
+                .private_users = PRIVATE_USERS_AUTO,
         };
 
         c->name = strdup(name);
@@ -184,7 +184,7 @@ static int derive_mount(Container *c) {
         if (r < 0)
                 return log_oom();
 
-        r = overlay_build_options(c, &c->mount_options, &c->offline_changes_unsafe);
+        r = overlay_build_options(c, container_uses_layer_mounts(c), &c->mount_options, &c->offline_changes_unsafe);
         if (r == -E2BIG)
                 return fail(c, "The overlay mount options for %s exceed %d bytes. Use shorter layer paths or fewer layers.",
                             c->directory, OVERLAY_OPTIONS_MAX);
@@ -211,6 +211,12 @@ void config_finalize(Container *c) {
                 c->invalid = true;
 }
 
+bool container_uses_layer_mounts(const Container *c) {
+        return c->private_users == PRIVATE_USERS_AUTO ||
+               c->private_users == PRIVATE_USERS_IDMAP ||
+               c->private_users == PRIVATE_USERS_SHARED;
+}
+
 const char *network_mode_to_string(NetworkMode m) {
         static const char *const table[] = {
                 [NETWORK_VETH] = "veth",
@@ -225,9 +231,11 @@ const char *network_mode_to_string(NetworkMode m) {
 
 const char *private_users_mode_to_string(PrivateUsersMode m) {
         static const char *const table[] = {
+                [PRIVATE_USERS_AUTO] = "auto",
+                [PRIVATE_USERS_IDMAP] = "idmap",
+                [PRIVATE_USERS_SHARED] = "shared",
                 [PRIVATE_USERS_NO] = "no",
                 [PRIVATE_USERS_PICK] = "pick",
-                [PRIVATE_USERS_ROOT_OWNER] = "root-owner",
                 [PRIVATE_USERS_FIXED] = "fixed",
         };
 

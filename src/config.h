@@ -17,10 +17,12 @@ typedef enum NetworkMode {
 } NetworkMode;
 
 typedef enum PrivateUsersMode {
+        PRIVATE_USERS_AUTO,       /* idmap where the base is unshifted, shared where it is shifted */
+        PRIVATE_USERS_IDMAP,      /* a private range per child, through idmapped lower layers */
+        PRIVATE_USERS_SHARED,     /* the range the base was shifted into, shared by its children */
         PRIVATE_USERS_NO,         /* no user namespace: the guest's root is the host's root */
         PRIVATE_USERS_PICK,       /* nspawn picks a range and chowns the tree: copies every file up */
-        PRIVATE_USERS_ROOT_OWNER, /* nspawn takes the range from the owner of the root directory */
-        PRIVATE_USERS_FIXED,      /* an explicit UID base and range */
+        PRIVATE_USERS_FIXED,      /* an explicit UID base and range, for a base shifted into it */
 } PrivateUsersMode;
 
 /* One overlay child, as read from NAME.conf and its drop-ins. Paths are normalized and
@@ -68,6 +70,10 @@ static inline void container_freep(Container **c) {
 #define _cleanup_container_ __attribute__((cleanup(container_freep)))
 
 Container *container_new(const char *name, const char *path);
+
+/* True if the overlay's lower layers are mounted by the prepare unit under RUNTIME_DIR (an
+ * idmapped or plain read-only bind mount of each base) rather than used directly. */
+bool container_uses_layer_mounts(const Container *c);
 
 /* Parse one file (main config or drop-in) into c. Problems are logged with file:line; an
  * invalid value marks c invalid. Returns a negative errno only when the file cannot be read. */

@@ -5,6 +5,7 @@
 
 #include "macro.h"
 #include "overlay-options.h"
+#include "runtime-dir.h"
 
 const char *const overlay_pinned_options[] = {
         "redirect_dir=off",
@@ -37,19 +38,37 @@ static const char *find_configured(char *const *options, const char *pinned) {
         return NULL;
 }
 
-int overlay_build_options(const Container *c, char **ret, bool *ret_unsafe) {
+static void append_lowerdir(StrBuf *b, const Container *c, bool layer_mounts) {
+        strbuf_append(b, "lowerdir=");
+
+        for (size_t i = 0; c->lowers && c->lowers[i]; i++) {
+                _cleanup_free_ char *mount_point = NULL;
+
+                if (i > 0)
+                        strbuf_append_char(b, ':');
+
+                if (!layer_mounts) {
+                        overlay_append_escaped_path(b, c->lowers[i]);
+                        continue;
+                }
+
+                mount_point = runtime_lower_path(c->name, i);
+                if (!mount_point) {
+                        b->oom = true;
+                        return;
+                }
+                overlay_append_escaped_path(b, mount_point);
+        }
+}
+
+int overlay_build_options(const Container *c, bool layer_mounts, char **ret, bool *ret_unsafe) {
         _cleanup_(strbuf_done) StrBuf b = {};
         bool unsafe = false;
 
         assert(c);
         assert(ret);
 
-        strbuf_append(&b, "lowerdir=");
-        for (char **l = c->lowers; l && *l; l++) {
-                if (l != c->lowers)
-                        strbuf_append_char(&b, ':');
-                overlay_append_escaped_path(&b, *l);
-        }
+        append_lowerdir(&b, c, layer_mounts);
 
         strbuf_append(&b, ",upperdir=");
         overlay_append_escaped_path(&b, c->upper);

@@ -16,5 +16,6 @@ extern const char *const overlay_pinned_options[];
 void overlay_append_escaped_path(StrBuf *b, const char *path);
 
 /* Build "lowerdir=…,upperdir=…,workdir=…" followed by the pinned and the configured options.
- * Sets *ret_unsafe when Options= turns one of the pinned features on. */
-int overlay_build_options(const Container *c, char **ret, bool *ret_unsafe);
+ * With layer_mounts, lowerdir= names the prepare unit's mounts of the bases under RUNTIME_DIR
+ * instead of the bases. Sets *ret_unsafe when Options= turns one of the pinned features on. */
+int overlay_build_options(const Container *c, bool layer_mounts, char **ret, bool *ret_unsafe);

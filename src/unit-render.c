@@ -4,6 +4,7 @@
 
 #include "machine-name.h"
 #include "path-util.h"
+#include "runtime-dir.h"
 #include "time-util.h"
 #include "unit-escape.h"
 #include "unit-render.h"
@@ -86,17 +87,22 @@ static void append_option(StrBuf *b, const char *option, const char *value) {
 
 static void render_private_users(StrBuf *b, const Container *c) {
         switch (c->private_users) {
+        case PRIVATE_USERS_AUTO:
+        case PRIVATE_USERS_IDMAP:
+        case PRIVATE_USERS_SHARED:
+                /* nspawn takes the range from the owner of the merged root directory, which is the
+                 * upper layer's root. The prepare unit gave it the child's range, and the lower
+                 * layers already show files in that range, so nothing needs chowning. */
+                strbuf_append(b, " --private-users=yes --private-users-ownership=off");
+                break;
         case PRIVATE_USERS_NO:
                 strbuf_append(b, " --private-users=no");
                 break;
         case PRIVATE_USERS_PICK:
                 strbuf_append(b, " --private-users=pick --private-users-ownership=auto");
                 break;
-        case PRIVATE_USERS_ROOT_OWNER:
-                strbuf_append(b, " --private-users=yes");
-                break;
         case PRIVATE_USERS_FIXED:
-                strbuf_appendf(b, " --private-users=%u:%u", c->uid_shift, c->uid_range);
+                strbuf_appendf(b, " --private-users=%u:%u --private-users-ownership=off", c->uid_shift, c->uid_range);
                 break;
         }
 }
@@ -129,6 +135,9 @@ void unit_render_nspawn_command(StrBuf *b, const Container *c) {
         strbuf_append(b, " --link-journal=try-guest");
         render_network(b, c);
         render_private_users(b, c);
+
+        /* A machine ID per child, derived by the prepare unit from the host's and the child's. */
+        strbuf_append(b, " --uuid=${" MACHINE_ID_VARIABLE "}");
         strbuf_append(b, " --settings=override");
         append_option(b, "--machine=", c->name);
         append_option(b, "--directory=", c->directory);
@@ -146,7 +155,19 @@ void unit_render_nspawn_dropin(StrBuf *b, const Container *c) {
         strbuf_append(b, "RequiresMountsFor=");
         unit_append_word(b, c->directory);
 
-        strbuf_append(b, "\n\n[Service]\nExecStart=\nExecStart=");
+        strbuf_append(b, "\n\n[Service]\nEnvironmentFile=" RUNTIME_DIR "/");
+        strbuf_append(b, c->name);
+        strbuf_append(b, "/" RUNTIME_ENVIRONMENT_FILE "\n");
+
+        /* Once the overlay is mounted it holds private references to its lower layers, so the
+         * prepare unit's mounts of the bases can go: no idmapped mount stays visible. */
+        if (container_uses_layer_mounts(c)) {
+                strbuf_append(b, "ExecStartPre=" BINDIR "/nspawn-overlay release ");
+                strbuf_append(b, c->name);
+                strbuf_append_char(b, '\n');
+        }
+
+        strbuf_append(b, "ExecStart=\nExecStart=");
         unit_render_nspawn_command(b, c);
         strbuf_append_char(b, '\n');
 }
@@ -154,6 +175,11 @@ void unit_render_nspawn_dropin(StrBuf *b, const Container *c) {
 void unit_render_prepare_dropin(StrBuf *b, const Container *c) {
         render_unit_section(b, c, NULL);
         render_layer_mounts(b, c);
+
+        /* Restarting the mount must remount the lower layers first. */
+        strbuf_append(b, "PartOf=");
+        strbuf_append(b, c->mount_unit);
+        strbuf_append_char(b, '\n');
 }
 
 void unit_render_base_guard(StrBuf *b, const Container *c, const char *base_name) {

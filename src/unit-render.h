@@ -10,6 +10,9 @@
 #define DROPIN_NAME "50-nspawn-overlay.conf"
 #define BASE_GUARD_DROPIN_NAME "50-nspawn-overlay-base.conf"
 
+/* Set in the environment file that the prepare unit writes for systemd-nspawn@NAME.service. */
+#define MACHINE_ID_VARIABLE "NSPAWN_OVERLAY_MACHINE_ID"
+
 /* Each function appends one complete unit file or drop-in for c to b. */
 void unit_render_mount(StrBuf *b, const Container *c);
 void unit_render_automount(StrBuf *b, const Container *c);

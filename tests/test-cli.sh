@@ -7,6 +7,13 @@
 
 set -euo pipefail
 
+# prepare mounts the lower layers under /run/nspawn-overlay-runtime. A private mount namespace
+# with its own /run keeps those mounts off the host, and they end with the namespace.
+if [[ -z ${NSPAWN_OVERLAY_TEST_NAMESPACE:-} ]]; then
+	export NSPAWN_OVERLAY_TEST_NAMESPACE=1
+	exec unshare --mount --propagation private -- sh -c 'mount -t tmpfs tmpfs /run && exec bash "$0" "$@"' "$0" "$@"
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 cli=$build/src/cli/nspawn-overlay
@@ -57,10 +64,41 @@ check "verify passes for a valid child" "$cli" verify child-apache
 check_contains "verify warns that the base carries a machine ID" 'carries a machine ID' "$cli" verify child-apache
 : >"$base/etc/machine-id"
 
+runtime=/run/nspawn-overlay-runtime/child-apache
 check "prepare creates the layers" "$cli" prepare child-apache
-check_output "upper root copies the base root's owner and mode" "1234:5678 751" stat -c '%u:%g %a' "$work/images/child-apache_up"
+check_contains "prepare picks an idmapped base on a root-owned base" '^MODE=idmap$' cat "$runtime/user-namespace"
+shift=$(sed -n 's/^UID_SHIFT=//p' "$runtime/user-namespace")
+check "the child's UID range is a multiple of 65536 above 524288" test "$((shift % 65536))" -eq 0 -a "$shift" -ge 524288
+check_output "upper root has the base root's owner shifted into the range, and its mode" \
+	"$((shift + 1234)):$((shift + 5678)) 751" stat -c '%u:%g %a' "$work/images/child-apache_up"
 check_output "work directory is root-owned with mode 0700" "0:0 700" stat -c '%u:%g %a' "$work/images/child-apache_work"
+check_output "the lower layer is mounted idmapped and read-only" "$((shift + 1234))" stat -c '%u' "$runtime/lower0"
+check_contains "the lower mount is read-only" '\bro\b' findmnt -n -o OPTIONS "$runtime/lower0"
+check_contains "the environment file carries a machine ID" '^NSPAWN_OVERLAY_MACHINE_ID=[0-9a-f]{32}$' cat "$runtime/environment"
+machine_id=$(cat "$runtime/environment")
 check "prepare is idempotent" "$cli" prepare child-apache
+check_output "the machine ID is stable" "$machine_id" cat "$runtime/environment"
+check_output "the UID range is stable" "$shift" sed -n 's/^UID_SHIFT=//p' "$runtime/user-namespace"
+check "release unmounts the lower layers" "$cli" release child-apache
+check "release removes the mount points" test ! -e "$runtime/lower0"
+check_output "the base is untouched" "1234:5678 751" stat -c '%u:%g %a' "$base"
+
+printf '[Overlay]\nBase=default-ns-1\nImageDirectory=%s\n' "$work/images" >"$work/etc/second.conf"
+check "a second child prepares" "$cli" prepare second
+second_shift=$(sed -n 's/^UID_SHIFT=//p' /run/nspawn-overlay-runtime/second/user-namespace)
+check "two children get different UID ranges" test "$second_shift" -ne "$shift"
+check "two children get different machine IDs" test "$(cat /run/nspawn-overlay-runtime/second/environment)" != "$machine_id"
+"$cli" release second
+
+printf '[Overlay]\nBase=default-ns-1\nImageDirectory=%s\n[Container]\nPrivateUsers=no\n' "$work/images" >"$work/etc/plain.conf"
+check "a child without user namespace prepares" "$cli" prepare plain
+check_output "its upper root copies the base root's owner and mode" "1234:5678 751" stat -c '%u:%g %a' "$work/images/plain_up"
+check "it mounts no lower layer" test ! -e /run/nspawn-overlay-runtime/plain/lower0
+printf 'x\n' >"$work/images/plain_up/file"
+printf '[Overlay]\nBase=default-ns-1\nImageDirectory=%s\n' "$work/images" >"$work/etc/plain.conf"
+check_fails_with "switching a used upper layer to a user namespace is refused" \
+	'Upper layer .*/plain_up is owned by UID 1234, but container plain now runs in UID range' "$cli" prepare plain
+rm "$work/etc/plain.conf" "$work/etc/second.conf"
 
 ln -s /tmp "$work/images/child-apache"
 check_fails_with "prepare refuses a mount point that is a symlink" "Directory=$work/images/child-apache is a symlink" \

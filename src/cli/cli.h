@@ -46,3 +46,4 @@ int verb_fstab(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
 int verb_check_base(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);
+int verb_release(int argc, char *argv[]);

@@ -45,6 +45,9 @@ static const Verb verbs[] = {
         { "prepare", 1, 1, verb_prepare, "prepare NAME",
           "Check the layers of container NAME and create its upper and work directories.\n"
           "Run by nspawn-overlay-prepare@NAME.service before the overlay is mounted." },
+        { "release", 1, 1, verb_release, "release NAME",
+          "Unmount the lower-layer mounts that prepare made for container NAME. The mounted\n"
+          "overlay keeps its own references, so this is safe once it is mounted." },
 };
 
 static const Verb *find_verb(const char *name) {

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "overlay-options.h"
 #include "strbuf.h"
 #include "time-util.h"
 
@@ -18,7 +19,17 @@ static void append_fstab_field(StrBuf *b, const char *s) {
         }
 }
 
-static void append_fstab_line(StrBuf *b, const Container *c) {
+/* fstab lines name the bases directly: an fstab entry cannot make idmapped lower layers. */
+static int append_fstab_line(StrBuf *b, const Container *c) {
+        _cleanup_free_ char *options = NULL;
+        int r;
+
+        r = overlay_build_options(c, false, &options, NULL);
+        if (r == -E2BIG)
+                return log_error_errno(r, "The overlay mount options of %s exceed %d bytes.", c->name, OVERLAY_OPTIONS_MAX);
+        if (r < 0)
+                return log_oom();
+
         strbuf_append(b, "overlay ");
         append_fstab_field(b, c->directory);
         strbuf_append(b, " overlay noauto");
@@ -30,8 +41,9 @@ static void append_fstab_line(StrBuf *b, const Container *c) {
                 }
         }
         strbuf_append_char(b, ',');
-        append_fstab_field(b, c->mount_options);
+        append_fstab_field(b, options);
         strbuf_append(b, " 0 0\n");
+        return 0;
 }
 
 int verb_fstab(int argc, char *argv[]) {
@@ -45,8 +57,11 @@ int verb_fstab(int argc, char *argv[]) {
 
         if (argc <= 1)
                 for (size_t i = 0; i < set.n; i++) {
-                        if (!set.containers[i]->invalid)
-                                append_fstab_line(&out, set.containers[i]);
+                        if (set.containers[i]->invalid)
+                                continue;
+                        r = append_fstab_line(&out, set.containers[i]);
+                        if (r < 0)
+                                goto finish;
                 }
         else
                 for (int i = 1; i < argc; i++) {
@@ -56,7 +71,9 @@ int verb_fstab(int argc, char *argv[]) {
                         if (r < 0)
                                 goto finish;
 
-                        append_fstab_line(&out, c);
+                        r = append_fstab_line(&out, c);
+                        if (r < 0)
+                                goto finish;
                 }
 
         if (!strbuf_ok(&out)) {

@@ -25,7 +25,7 @@ static void test_escaping(void) {
         _cleanup_free_ char *options = NULL;
         bool unsafe = true;
 
-        CHECK_INTEQ(overlay_build_options(c, &options, &unsafe), 0);
+        CHECK_INTEQ(overlay_build_options(c, false, &options, &unsafe), 0);
         CHECK_STREQ(options,
                     "lowerdir=/img/a\\:b:/img/back\\\\slash:/img/plain,upperdir=/up\\:per,workdir=/wo\\\\rk,"
                     "redirect_dir=off,index=off,xino=off,metacopy=off");
@@ -41,12 +41,12 @@ static void test_configured_options(void) {
         /* Repeating a pinned value is safe and appears once; turning a feature on is not. */
         strv_extend(&c->options, "index=off");
         strv_extend(&c->options, "userxattr");
-        CHECK_INTEQ(overlay_build_options(c, &options, &unsafe), 0);
+        CHECK_INTEQ(overlay_build_options(c, false, &options, &unsafe), 0);
         CHECK_STREQ(options, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=off,xino=off,metacopy=off,index=off,userxattr");
         CHECK(!unsafe);
 
         strv_extend(&c->options, "metacopy=on");
-        CHECK_INTEQ(overlay_build_options(c, &options2, &unsafe), 0);
+        CHECK_INTEQ(overlay_build_options(c, false, &options2, &unsafe), 0);
         CHECK_STREQ(options2, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=off,xino=off,index=off,userxattr,metacopy=on");
         CHECK(unsafe);
 }
@@ -66,7 +66,7 @@ static void test_length_limit(void) {
         lowers[4] = NULL;
 
         c = make_container(lowers, "/u", "/w");
-        CHECK_INTEQ(overlay_build_options(c, &options, NULL), -E2BIG);
+        CHECK_INTEQ(overlay_build_options(c, false, &options, NULL), -E2BIG);
         container_free(c);
 }
 
