@@ -79,6 +79,8 @@ machine_id=$(cat "$runtime/environment")
 check "prepare is idempotent" "$cli" prepare child-apache
 check_output "the machine ID is stable" "$machine_id" cat "$runtime/environment"
 check_output "the UID range is stable" "$shift" sed -n 's/^UID_SHIFT=//p' "$runtime/user-namespace"
+check_contains "status shows the recorded user namespace" "User NS: idmap, UID range $shift" "$cli" status child-apache
+check_contains "status --json has the UID range" "\"uid_shift\":$shift" "$cli" status child-apache --json
 check "release unmounts the lower layers" "$cli" release child-apache
 check "release removes the mount points" test ! -e "$runtime/lower0"
 check_output "the base is untouched" "1234:5678 751" stat -c '%u:%g %a' "$base"
@@ -99,6 +101,26 @@ printf '[Overlay]\nBase=default-ns-1\nImageDirectory=%s\n' "$work/images" >"$wor
 check_fails_with "switching a used upper layer to a user namespace is refused" \
 	'Upper layer .*/plain_up is owned by UID 1234, but container plain now runs in UID range' "$cli" prepare plain
 rm "$work/etc/plain.conf" "$work/etc/second.conf"
+
+# The fallback for file systems without idmapped mounts: a base shifted once, its range shared.
+shifted=$work/images/shifted
+mkdir -p "$shifted"
+cp -a --reflink=auto "$(readlink -f /usr/bin/true)" "$shifted/true"
+printf '[Overlay]\nBase=shifted\nImageDirectory=%s\n' "$work/images" >"$work/etc/sharer.conf"
+check_fails_with "shift-base rejects a range that is not a multiple of 65536" 'Invalid UID range "100000"' \
+	"$cli" shift-base shifted 100000
+chown 1048576:1048576 "$shifted"
+check "shift-base accepts a base already in the requested range" "$cli" shift-base shifted 1048576
+check_fails_with "shift-base refuses a base shifted to another range" 'already shifted to UID range 1048576, not 2097152' \
+	"$cli" shift-base shifted 2097152
+check "a child of a shifted base prepares" "$cli" prepare sharer
+check_contains "it shares the base's range" '^MODE=shared$' cat /run/nspawn-overlay-runtime/sharer/user-namespace
+check_output "its upper root is owned in the base's range" "1048576:1048576" stat -c '%u:%g' "$work/images/sharer_up"
+check_output "its lower layer is not remapped" "1048576" stat -c '%u' /run/nspawn-overlay-runtime/sharer/lower0
+"$cli" release sharer
+printf '[Overlay]\nBase=shifted\nImageDirectory=%s\n[Container]\nPrivateUsers=idmap\n' "$work/images" >"$work/etc/sharer.conf"
+check_fails_with "PrivateUsers=idmap refuses a shifted base" 'PrivateUsers=idmap needs bases owned by root' "$cli" prepare sharer
+rm "$work/etc/sharer.conf"
 
 ln -s /tmp "$work/images/child-apache"
 check_fails_with "prepare refuses a mount point that is a symlink" "Directory=$work/images/child-apache is a symlink" \

@@ -47,3 +47,4 @@ int verb_verify(int argc, char *argv[]);
 int verb_check_base(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);
 int verb_release(int argc, char *argv[]);
+int verb_shift_base(int argc, char *argv[]);

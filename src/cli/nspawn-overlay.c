@@ -45,6 +45,11 @@ static const Verb verbs[] = {
         { "prepare", 1, 1, verb_prepare, "prepare NAME",
           "Check the layers of container NAME and create its upper and work directories.\n"
           "Run by nspawn-overlay-prepare@NAME.service before the overlay is mounted." },
+        { "shift-base", 1, 2, verb_shift_base, "shift-base BASE [UID]",
+          "Shift the owners of every file in base image BASE once into the UID range UID…UID+65535\n"
+          "(default: derived from the path), for file systems without idmapped mounts. Its\n"
+          "children then share that range. Refuses while a child is mounted. Afterwards, boot\n"
+          "the base itself with: systemd-nspawn -D PATH --private-users=yes" },
         { "release", 1, 1, verb_release, "release NAME",
           "Unmount the lower-layer mounts that prepare made for container NAME. The mounted\n"
           "overlay keeps its own references, so this is safe once it is mounted." },

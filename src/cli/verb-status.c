@@ -10,7 +10,9 @@
 #include "json.h"
 #include "log.h"
 #include "strbuf.h"
+#include "runtime-dir.h"
 #include "unit-render.h"
+#include "userns-plan.h"
 
 typedef struct StatusUnits {
         char *mount;
@@ -59,7 +61,51 @@ static const char *find_nspawn_settings(const char *name, char buf[static 4096])
         return NULL;
 }
 
-static void print_status(const ContainerInfo *info, const StatusUnits *u, const char *exec_start,
+/* The user namespace the child runs with: what its prepare unit recorded, or, before it ran,
+ * what it would choose now. */
+typedef struct UsernsStatus {
+        char mode[32];
+        unsigned shift;
+        char reason[256];
+        bool recorded;
+} UsernsStatus;
+
+static void read_userns_status(const Container *c, UsernsStatus *ret) {
+        _cleanup_free_ char *path = runtime_path(c->name, RUNTIME_USERNS_FILE);
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[512];
+        UsernsPlan plan;
+        int saved_level = log_get_max_level();
+
+        *ret = (UsernsStatus) {};
+
+        f = path ? fopen(path, "re") : NULL;
+        if (f) {
+                while (fgets(line, sizeof(line), f)) {
+                        line[strcspn(line, "\n")] = '\0';
+                        if (strneq(line, "MODE=", 5))
+                                (void) snprintf(ret->mode, sizeof(ret->mode), "%.31s", line + 5);
+                        else if (strneq(line, "UID_SHIFT=", 10))
+                                ret->shift = (unsigned) strtoul(line + 10, NULL, 10);
+                        else if (strneq(line, "REASON=", 7))
+                                (void) snprintf(ret->reason, sizeof(ret->reason), "%.255s", line + 7);
+                }
+                ret->recorded = true;
+                return;
+        }
+
+        log_set_max_level(LOG_CRIT);
+        if (userns_plan_make(c, &plan) >= 0) {
+                (void) snprintf(ret->mode, sizeof(ret->mode), "%s", private_users_mode_to_string(plan.mode));
+                (void) snprintf(ret->reason, sizeof(ret->reason), "%s", plan.reason);
+        } else {
+                (void) snprintf(ret->mode, sizeof(ret->mode), "%s", "unknown");
+                (void) snprintf(ret->reason, sizeof(ret->reason), "%s", "no choice works now; 'nspawn-overlay verify' says why");
+        }
+        log_set_max_level(saved_level);
+}
+
+static void print_status(const ContainerInfo *info, const StatusUnits *u, const UsernsStatus *userns, const char *exec_start,
                          const char *generated, const char *dropins, const char *settings) {
         const Container *c = info->container;
         char size[16];
@@ -75,6 +121,10 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
         printf("        Work: %s\n", c->work);
         printf("     Machine: %s\n", info->machine);
         printf("PrivateUsers: %s\n", private_users_mode_to_string(c->private_users));
+        if (userns->recorded)
+                printf("   User NS: %s, UID range %u (%s)\n", userns->mode, userns->shift, userns->reason);
+        else
+                printf("   User NS: %s when started (%s)\n", userns->mode, userns->reason);
         printf("       Units: %s\n", u->service);
         printf("              %s\n", u->mount);
         if (u->automount)
@@ -92,13 +142,18 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
                 printf("        Note: Options= enables an overlay feature that forbids changing the base while the child exists.\n");
 }
 
-static void append_json_status(StrBuf *b, const ContainerInfo *info, const StatusUnits *u, const char *exec_start,
+static void append_json_status(StrBuf *b, const ContainerInfo *info, const StatusUnits *u, const UsernsStatus *userns, const char *exec_start,
                                const char *generated, const char *settings) {
         container_info_append_json(b, info);
 
         /* Reopen the object to add the status-only members. */
         b->len--;
         json_append_member_string(b, false, "private_users", private_users_mode_to_string(info->container->private_users));
+        json_append_member_string(b, false, "user_namespace", userns->mode);
+        if (userns->recorded)
+                json_append_member_uint(b, false, "uid_shift", userns->shift);
+        json_append_member_string(b, false, "user_namespace_reason", userns->reason);
+        json_append_member_bool(b, false, "user_namespace_recorded", userns->recorded);
         json_append_member_string(b, false, "service_unit", u->service);
         json_append_member_string(b, false, "mount_unit", u->mount);
         json_append_member_string(b, false, "automount_unit", u->automount);
@@ -115,6 +170,7 @@ int verb_status(int argc, char *argv[]) {
         ContainerSet set = {};
         ContainerInfo info = {};
         StatusUnits units = {};
+        UsernsStatus userns;
         Container *c;
         sd_bus *bus = NULL;
         char settings_buf[4096];
@@ -138,12 +194,13 @@ int verb_status(int argc, char *argv[]) {
         exec_start = unit_exec_start(bus, units.service);
         dropins = unit_dropin_paths(bus, units.service);
         settings = find_nspawn_settings(c->name, settings_buf);
+        read_userns_status(c, &userns);
 
         if (arg_json) {
-                append_json_status(&out, &info, &units, exec_start, strbuf_str(&generated), settings);
+                append_json_status(&out, &info, &units, &userns, exec_start, strbuf_str(&generated), settings);
                 fputs(strbuf_str(&out), stdout);
         } else
-                print_status(&info, &units, exec_start, strbuf_str(&generated), dropins, settings);
+                print_status(&info, &units, &userns, exec_start, strbuf_str(&generated), dropins, settings);
         r = 0;
 
 finish:
