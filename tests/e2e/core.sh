@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Check the product's main workflow in a booted test host: two children of one base
-# declared in /etc/nspawn-overlay, generated units, machinectl start, shell, login,
-# poweroff and reboot, the base guard, and an enabled child coming back after the
-# test host reboots.
+# Check the product's main workflow in a booted test host. Two children of one base
+# are declared in /etc/nspawn-overlay. The checks cover the generated units,
+# machinectl start, shell, login, poweroff and reboot, and the guard that keeps the
+# base from booting. An enabled child must come back after the test host reboots.
 # Run as root after building: meson setup build --prefix=/usr && ninja -C build
 # then tests/e2e/core.sh (BUILD_DIR selects another build directory).
 set -euo pipefail
@@ -25,6 +25,11 @@ WEB_MOUNT='var-lib-container-child\x2dweb.mount'
 
 # Where systemd puts what generators write for a normal boot.
 GENERATOR_DIR=/run/systemd/generator
+
+# A file put into the base before any child mounts it, to recognize the base in a
+# child's merged view.
+BASE_MARKER=/etc/nspawn-overlay-e2e-marker
+BASE_MARKER_CONTENT="base marker $$"
 
 # How long a nested child may take to boot. Seen here: about 2 s.
 CHILD_BOOT_TIMEOUT=90
@@ -99,6 +104,23 @@ mount_fstype() {
 
 mount_options() {
 	testhost_run findmnt --noheadings --output OPTIONS --mountpoint "$1"
+}
+
+# Check that the child's merged view shows the marker file put into the base before
+# the first mount, and that the file is not copied into the upper layer. The check
+# works whether the lowerdir is the base itself or an idmapped mount of it.
+base_marker_visible() {
+	local name=$1 content
+
+	content=$(testhost_run cat "$IMAGE_DIR/$name$BASE_MARKER") || return 1
+	if [[ $content != "$BASE_MARKER_CONTENT" ]]; then
+		printf '%s in %s contains "%s", expected "%s"\n' "$BASE_MARKER" "$name" "$content" "$BASE_MARKER_CONTENT"
+		return 1
+	fi
+	if testhost_run test -e "$IMAGE_DIR/${name}_up$BASE_MARKER"; then
+		printf '%s was copied up into %s\n' "$BASE_MARKER" "$IMAGE_DIR/${name}_up"
+		return 1
+	fi
 }
 
 unit_property() {
@@ -214,8 +236,7 @@ check_apache_started() {
 	testhost_log "$APACHE booted $((SECONDS - started)) s after enable --now"
 
 	check_output "$APACHE directory is an overlay" overlay mount_fstype "$IMAGE_DIR/$APACHE"
-	check_contains "$APACHE overlay has the base as lowerdir" "lowerdir=$IMAGE_DIR/$BASE(,|\$)" \
-		mount_options "$IMAGE_DIR/$APACHE"
+	check "$APACHE shows the base's files" base_marker_visible "$APACHE"
 	check_contains "$APACHE overlay has the default upperdir" "upperdir=$IMAGE_DIR/${APACHE}_up(,|\$)" \
 		mount_options "$IMAGE_DIR/$APACHE"
 	check_contains "$APACHE overlay has the default workdir" "workdir=$IMAGE_DIR/${APACHE}_work(,|\$)" \
@@ -337,6 +358,7 @@ main() {
 
 	check_installed
 
+	printf '%s\n' "$BASE_MARKER_CONTENT" | testhost_write "$IMAGE_DIR/$BASE$BASE_MARKER"
 	write_child_config "$APACHE"
 	write_child_config "$WEB"
 	check "daemon-reload runs the generator" testhost_run systemctl daemon-reload

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Check, without the product, the recipe the product automates: inside a booted test
-# host, an overlayfs child of the base mounted by a plain .mount unit boots with
-# `machinectl start`, answers `machinectl shell` and stops with `machinectl poweroff`.
+# Check, without the product, the recipe the product automates. Inside a booted test
+# host, an overlayfs child of the base is mounted by a plain .mount unit. It must boot
+# with `machinectl start`, run commands through `machinectl shell` and stop with
+# `machinectl poweroff`.
 # Run as root: tests/e2e/harness-smoke.sh
 set -euo pipefail
 
@@ -18,8 +19,9 @@ WORK=$TESTHOST_IMAGE_DIR/${CHILD}_work
 BASE=$TESTHOST_IMAGE_DIR/$TESTHOST_BASE_NAME
 
 # Features that must stay off so that the base may be changed while no child is
-# mounted (kernel Documentation/filesystems/overlayfs.rst, "Changes to underlying
-# filesystems").
+# mounted. The kernel allows such offline changes only when index, metacopy and
+# redirect_dir are off and xino is not on (ovl_allow_offline_changes() in
+# fs/overlayfs/overlayfs.h).
 PINNED_OPTIONS=redirect_dir=off,index=off,xino=off,metacopy=off
 
 # Write a mount unit for the child and an nspawn drop-in without -U, because the

@@ -13,7 +13,8 @@ CHECK_FAILED_NAMES=()
 # Output of the last command that a check ran, for follow-up checks on its text.
 CHECK_OUTPUT=
 
-# 1 if the last check passed, 0 if it failed.
+# 1 if the last check passed, 0 if it failed. Scripts read it to react to a failure.
+# shellcheck disable=SC2034
 CHECK_LAST_PASSED=0
 
 check_report_pass() {

@@ -36,7 +36,8 @@ TESTHOST_BOOT_TIMEOUT=${TESTHOST_BOOT_TIMEOUT:-120}
 TESTHOST_STOP_TIMEOUT=${TESTHOST_STOP_TIMEOUT:-60}
 TESTHOST_KEEP=${TESTHOST_KEEP:-0}
 
-# The image directory of the seed's layout, and the base that tests overlay children on.
+# Where the test host keeps bases and children (machinectl searches /var/lib/container
+# as well as /var/lib/machines), and the base that tests overlay children on.
 TESTHOST_IMAGE_DIR=/var/lib/container
 TESTHOST_BASE_NAME=default-ns-1
 
@@ -47,6 +48,7 @@ TESTHOST_NSPAWN_PID=
 TESTHOST_INIT_PID=
 TESTHOST_CONSOLE=
 TESTHOST_NSPAWN_STATUS=
+TESTHOST_INIT_START_TIME=
 
 # Exit status of systemd-nspawn when the container's init asked for a reboot.
 TESTHOST_REBOOT_STATUS=133
@@ -106,7 +108,7 @@ testhost_install_product() {
 	fi
 }
 
-# Put the base image where the seed's layout keeps bases.
+# Copy the base image into the test host's image directory.
 testhost_add_base() {
 	mkdir -p "$TESTHOST_ROOT$TESTHOST_IMAGE_DIR"
 	images_copy base "$TESTHOST_ROOT$TESTHOST_IMAGE_DIR/$TESTHOST_BASE_NAME"
@@ -164,7 +166,8 @@ testhost_wait_booted() {
 
 	deadline=$((SECONDS + TESTHOST_BOOT_TIMEOUT))
 
-	until TESTHOST_INIT_PID=$(testhost_find_init); do
+	until TESTHOST_INIT_PID=$(testhost_find_init) &&
+		TESTHOST_INIT_START_TIME=$(testhost_process_start_time "$TESTHOST_INIT_PID"); do
 		if ! testhost_nspawn_alive; then
 			testhost_show_console
 			testhost_die "systemd-nspawn exited before the test host's systemd started"
@@ -320,17 +323,64 @@ testhost_stop() {
 		fi
 		if ! testhost_wait_nspawn_exit "$TESTHOST_STOP_TIMEOUT"; then
 			testhost_log "the test host did not power off within $TESTHOST_STOP_TIMEOUT s"
-			# nspawn answers SIGTERM by asking the container's init to power off,
-			# SIGKILL ends it, and its init dies with it (PR_SET_PDEATHSIG).
 			testhost_signal_nspawn TERM 15 ||
 				testhost_signal_nspawn KILL 10 ||
 				testhost_log "systemd-nspawn (PID $TESTHOST_NSPAWN_PID) is still running; kill it by hand"
 		fi
 	fi
 
+	if ! testhost_kill_orphaned_init; then
+		testhost_log "not removing $TESTHOST_DIR because its container may still run"
+		return "$status"
+	fi
+
 	TESTHOST_INIT_PID=
 	testhost_remove_dir
 	return "$status"
+}
+
+# Kill the test host's init if it outlived systemd-nspawn. It does when nspawn is
+# killed with SIGKILL: the init is then reparented and keeps the container running.
+# Killing a PID namespace's init kills every process in that namespace.
+testhost_kill_orphaned_init() {
+	local deadline
+
+	[[ -n $TESTHOST_INIT_PID ]] || return 0
+	testhost_process_is_init "$TESTHOST_INIT_PID" || return 0
+
+	testhost_log "the test host's init (PID $TESTHOST_INIT_PID) outlived systemd-nspawn; sending SIGKILL"
+	kill -s KILL "$TESTHOST_INIT_PID" 2>/dev/null || true
+
+	deadline=$((SECONDS + 10))
+	while testhost_process_is_init "$TESTHOST_INIT_PID"; do
+		if ((SECONDS >= deadline)); then
+			testhost_log "PID $TESTHOST_INIT_PID is still running 10 s after SIGKILL"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# Print the start time of PID in clock ticks after boot (field 22 of /proc/PID/stat).
+# The fields are counted after the ")" that ends the command name, which may contain
+# spaces.
+testhost_process_start_time() {
+	local stat
+
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086 # Split into fields on purpose.
+	set -- $stat
+	printf '%s\n' "${20}"
+}
+
+# Check that PID is still the test host's init, by its start time, so that a PID
+# reused by an unrelated process after the container ended is never signalled.
+testhost_process_is_init() {
+	local start_time
+
+	start_time=$(testhost_process_start_time "$1") || return 1
+	[[ $start_time == "$TESTHOST_INIT_START_TIME" ]]
 }
 
 testhost_remove_dir() {
