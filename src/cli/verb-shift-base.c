@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -82,7 +83,10 @@ static int run_nspawn_chown(const char *path, uid_t shift) {
         if (pid < 0)
                 return log_error_errno(errno, "Failed to fork: %m");
         if (pid == 0) {
-                execlp("systemd-nspawn", "systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
+                /* Under a booted systemd nspawn runs in a scope of its own; elsewhere there is no
+                 * manager to ask for one, so it must stay in the caller's cgroup. */
+                execlp("systemd-nspawn", "systemd-nspawn", "--quiet", "--register=no",
+                       sd_booted() > 0 ? "--console=pipe" : "--keep-unit",
                        "--directory", path, users, "--private-users-ownership=chown", "--", "/bin/true", (char *) NULL);
                 log_error_errno(errno, "Failed to run systemd-nspawn: %m");
                 _exit(EXIT_FAILURE);
