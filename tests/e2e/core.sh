@@ -228,12 +228,12 @@ check_generated_units() {
 }
 
 check_apache_started() {
-	local started=$SECONDS
+	local started=$EPOCHREALTIME
 
 	check "enable --now starts $APACHE" \
 		testhost_run systemctl enable --now "systemd-nspawn@$APACHE.service"
 	check "$APACHE finishes booting" wait_guest_booted "$APACHE" "$CHILD_BOOT_TIMEOUT"
-	testhost_log "$APACHE booted $((SECONDS - started)) s after enable --now"
+	testhost_log "$APACHE booted $(testhost_elapsed "$started") s after enable --now"
 
 	check_output "$APACHE directory is an overlay" overlay mount_fstype "$IMAGE_DIR/$APACHE"
 	check "$APACHE shows the base's files" base_marker_visible "$APACHE"
@@ -257,7 +257,7 @@ check_apache_started() {
 }
 
 check_web_started() {
-	local started=$SECONDS
+	local started=$EPOCHREALTIME
 
 	check "machinectl start $WEB" testhost_run machinectl start "$WEB"
 	if [[ $CHECK_LAST_PASSED -eq 0 ]]; then
@@ -266,7 +266,7 @@ check_web_started() {
 		testhost_run systemctl start "systemd-nspawn@$WEB.service" || true
 	fi
 	check "$WEB finishes booting" wait_guest_booted "$WEB" "$CHILD_BOOT_TIMEOUT"
-	testhost_log "$WEB booted $((SECONDS - started)) s after machinectl start"
+	testhost_log "$WEB booted $(testhost_elapsed "$started") s after machinectl start"
 
 	check_output "$WEB directory is an overlay" overlay mount_fstype "$IMAGE_DIR/$WEB"
 	check_output "$WEB mount unit is active" active unit_property "$WEB_MOUNT" ActiveState
@@ -338,7 +338,7 @@ check_apache_poweroff() {
 }
 
 check_after_host_reboot() {
-	local started=$SECONDS
+	local started=$EPOCHREALTIME
 
 	if ! testhost_reboot; then
 		check_report_fail "test host reboots" "expected the test host to boot again after 'systemctl reboot'"
@@ -347,7 +347,7 @@ check_after_host_reboot() {
 	check_report_pass "test host reboots"
 
 	check "enabled $APACHE starts at boot" wait_guest_booted "$APACHE" "$CHILD_BOOT_TIMEOUT"
-	testhost_log "$APACHE was up $((SECONDS - started)) s after the test host reboot started"
+	testhost_log "$APACHE was up $(testhost_elapsed "$started") s after the test host reboot started"
 	check_output "$APACHE directory is an overlay after reboot" overlay mount_fstype "$IMAGE_DIR/$APACHE"
 	check "$WEB, not enabled, stays stopped" machine_absent "$WEB"
 	check "test host is running after reboot" system_running

@@ -64,6 +64,20 @@ guest_booted() {
 	[[ $state == running || $state == degraded ]]
 }
 
+# Check that `machinectl login` shows a "login: " prompt on a pseudo-terminal within
+# 10 s. script(1) supplies the terminal; stdin is /dev/null, so the session ends by
+# itself.
+login_prompt_shown() {
+	local screen
+
+	screen=$(testhost_run timeout 10 script --quiet --return --command "machinectl login $CHILD" /dev/null \
+		</dev/null 2>&1) || true
+	if ! grep -q 'login: ' <<<"$screen"; then
+		printf 'no "login: " prompt; the terminal showed:\n%s\n' "$screen"
+		return 1
+	fi
+}
+
 machine_absent() {
 	! testhost_run machinectl show "$CHILD" >/dev/null 2>&1
 }
@@ -109,10 +123,10 @@ main() {
 		testhost_run systemctl cat var-lib-machines-smoke.mount
 	check "mount table shows no pinned feature on" overlay_features_off
 
-	started=$SECONDS
+	started=$EPOCHREALTIME
 	check "machinectl start smoke" testhost_run machinectl start "$CHILD"
 	check_eventually 90 "child reports running state" guest_booted
-	testhost_log "nested child booted in $((SECONDS - started)) s"
+	testhost_log "nested child booted in $(testhost_elapsed "$started") s"
 	check_output "machined lists the child as running" running machine_state
 	check_output "child system state is running" running guest_system_state
 
@@ -120,6 +134,8 @@ main() {
 		testhost_run timeout 30 machinectl shell "$CHILD" /bin/true
 	check_contains "machinectl shell output reaches the caller" '^ok' \
 		testhost_run timeout 30 machinectl shell "$CHILD" /bin/sh -c 'echo ok'
+
+	check_eventually 30 "machinectl login shows a login prompt" login_prompt_shown
 
 	check "child writes land in the upper dir" \
 		testhost_run timeout 30 machinectl shell "$CHILD" /bin/sh -c 'echo smoke >/root/smoke-marker'

@@ -257,7 +257,7 @@ images_build_locked() {
 	for stale in "$NSPAWN_OVERLAY_IMAGE_CACHE/.build-$name".* "$NSPAWN_OVERLAY_IMAGE_CACHE/$name"-*; do
 		[[ -e $stale ]] || continue
 		[[ $stale == *.lock ]] && continue
-		images_log "removing stale image '$stale'"
+		images_log "removing leftover '$stale' of an earlier build"
 		images_remove_tree "$stale"
 	done
 

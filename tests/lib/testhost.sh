@@ -57,6 +57,13 @@ testhost_log() {
 	printf 'testhost: %s\n' "$*" >&2
 }
 
+# Print the seconds since START, an earlier $EPOCHREALTIME, with one decimal.
+testhost_elapsed() {
+	local start=$1 now=$EPOCHREALTIME
+
+	awk -v start="$start" -v now="$now" 'BEGIN { printf "%.1f\n", now - start }'
+}
+
 testhost_die() {
 	printf 'testhost: error: %s\n' "$*" >&2
 	return 1
@@ -162,7 +169,7 @@ testhost_find_init() {
 # Wait until the test host's systemd reports the end of the boot (running or
 # degraded). Sets TESTHOST_INIT_PID.
 testhost_wait_booted() {
-	local deadline state started=$SECONDS
+	local deadline state started=$EPOCHREALTIME
 
 	deadline=$((SECONDS + TESTHOST_BOOT_TIMEOUT))
 
@@ -203,7 +210,7 @@ testhost_wait_booted() {
 		sleep 0.5
 	done
 
-	testhost_log "booted in $((SECONDS - started)) s, state '$state' (machine $TESTHOST_MACHINE, nspawn PID $TESTHOST_NSPAWN_PID, init PID $TESTHOST_INIT_PID)"
+	testhost_log "booted in $(testhost_elapsed "$started") s, state '$state' (machine $TESTHOST_MACHINE, nspawn PID $TESTHOST_NSPAWN_PID, init PID $TESTHOST_INIT_PID)"
 	if [[ $state == degraded ]]; then
 		testhost_log "failed units inside the test host:"
 		testhost_run systemctl --no-pager --failed >&2 || true
@@ -213,7 +220,7 @@ testhost_wait_booted() {
 # Copy the images, install the product (unless --no-install), boot and wait. Registers
 # testhost_stop as the EXIT trap, so the test host is cleaned up on failure too.
 testhost_start() {
-	local install=1
+	local install=1 started
 
 	case ${1:-} in
 	--no-install) install=0 ;;
@@ -229,11 +236,13 @@ testhost_start() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
+	started=$EPOCHREALTIME
 	testhost_prepare_root || return 1
 	if [[ $install -eq 1 ]]; then
 		testhost_install_product || return 1
 	fi
 	testhost_add_base || return 1
+	testhost_log "prepared $TESTHOST_ROOT in $(testhost_elapsed "$started") s"
 
 	testhost_launch
 	testhost_wait_booted
