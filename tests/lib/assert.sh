@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # The CHECK_* results are read by the sourcing scripts.
 # Check helpers for the end-to-end scripts. Source this file, call `check` and its
 # variants for each expectation, and end the script with `check_summary`, which
 # prints "N passed, N failed" and returns non-zero if any check failed.
@@ -13,8 +13,7 @@ CHECK_FAILED_NAMES=()
 # Output of the last command that a check ran, for follow-up checks on its text.
 CHECK_OUTPUT=
 
-# 1 if the last check passed, 0 if it failed. Scripts read it to react to a failure.
-# shellcheck disable=SC2034
+# 1 if the last check passed, 0 if it failed.
 CHECK_LAST_PASSED=0
 
 check_report_pass() {
