@@ -183,10 +183,19 @@ void unit_render_prepare_dropin(StrBuf *b, const Container *c) {
 }
 
 void unit_render_base_guard(StrBuf *b, const Container *c, const char *base_name) {
-        render_unit_section(b, c, NULL);
+        strbuf_append(b, GENERATOR_HEADER
+                      "# This image is the base of overlay children (see SourcePath=). Booting it would change\n"
+                      "# their lower layer, which overlayfs does not allow while they are mounted, so it can\n"
+                      "# only be started as a dependency, and even then only without configured children.\n"
+                      "# To change it, stop and unmount the children and use systemd-nspawn -D directly.\n"
+                      "\n[Unit]\nDocumentation=man:nspawn-overlay.conf(5)\nSourcePath=");
+        unit_append_value(b, c->path);
 
-        /* Booting the base would change the lower layer of mounted children under them, which
-         * overlayfs leaves undefined. The check reads the configs when the unit starts. */
+        /* machinectl start asks for a manual start: refusing it leaves no failed unit behind. */
+        strbuf_append(b, "\nRefuseManualStart=yes\n");
+
+        /* A start pulled in by a dependency (the base enabled for machines.target) is checked
+         * against the configs as they are when it starts. */
         strbuf_append(b, "\n[Service]\nExecStartPre=" BINDIR "/nspawn-overlay check-base ");
         unit_append_exec_arg(b, base_name);
         strbuf_append_char(b, '\n');
