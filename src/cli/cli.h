@@ -48,3 +48,6 @@ int verb_check_base(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);
 int verb_release(int argc, char *argv[]);
 int verb_shift_base(int argc, char *argv[]);
+int verb_diff(int argc, char *argv[]);
+int verb_prune(int argc, char *argv[]);
+int verb_restore(int argc, char *argv[]);

@@ -24,6 +24,7 @@ typedef struct Verb {
         int (*run)(int argc, char *argv[]);
         const char *synopsis;
         const char *description;
+        bool own_options;         /* parses the arguments after the verb itself, with its own --help */
 } Verb;
 
 static const Verb verbs[] = {
@@ -50,6 +51,17 @@ static const Verb verbs[] = {
           "(default: derived from the path), for file systems without idmapped mounts. Its\n"
           "children then share that range. Refuses while a child is mounted. Afterwards, boot\n"
           "the base itself with: systemd-nspawn -D PATH --private-users=yes" },
+        { "diff", 0, -1, verb_diff, "diff NAME|--lower=DIR:... --upper=DIR [--json]",
+          "List what a child changed against its base: added, modified, metadata-only, deleted\n"
+          "(whiteouts), opaque and renamed entries. See 'nspawn-overlay diff --help'.", true },
+        { "prune", 0, -1, verb_prune, "prune NAME...|--all [--dry-run] [--older-than-base]",
+          "Remove the entries of a stopped child's upper layer that the merged view does not\n"
+          "need: copies identical to the base, needless whiteouts, empty identical directories.\n"
+          "--older-than-base also moves aside the child's files at paths the base changed.\n"
+          "Also: prune --lower=DIR:... --upper=DIR. See 'nspawn-overlay prune --help'.", true },
+        { "restore", 0, -1, verb_restore, "restore NAME [--backup=DIR]",
+          "Put back the files that 'prune --older-than-base' moved aside. See\n"
+          "'nspawn-overlay restore --help'.", true },
         { "release", 1, 1, verb_release, "release NAME",
           "Unmount the lower-layer mounts that prepare made for container NAME. The mounted\n"
           "overlay keeps its own references, so this is safe once it is mounted." },
@@ -138,12 +150,49 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* Find the first argument that is not an option: global options take no separate value. */
+static const Verb *find_verb_with_own_options(int argc, char *argv[], int *ret_index) {
+        for (int i = 1; i < argc; i++) {
+                const Verb *v;
+
+                if (streq(argv[i], "--"))
+                        return NULL;
+                if (argv[i][0] == '-')
+                        continue;
+
+                v = find_verb(argv[i]);
+                if (!v || !v->own_options)
+                        return NULL;
+
+                *ret_index = i;
+                return v;
+        }
+
+        return NULL;
+}
+
 int main(int argc, char *argv[]) {
         const Verb *v;
-        int r, n_args;
+        int r, n_args, verb_index;
 
         log_setup("nspawn-overlay", LOG_TARGET_CONSOLE);
         log_parse_environment();
+
+        /* Verbs with their own options get the arguments after the verb, global options
+         * before it. */
+        v = find_verb_with_own_options(argc, argv, &verb_index);
+        if (v) {
+                r = parse_argv(verb_index, argv);
+                if (r <= 0)
+                        return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+                if (arg_help) {
+                        help_verb(v);
+                        return EXIT_SUCCESS;
+                }
+
+                r = v->run(argc - verb_index, argv + verb_index);
+                return r < 0 ? EXIT_FAILURE : r;
+        }
 
         r = parse_argv(argc, argv);
         if (r <= 0)
