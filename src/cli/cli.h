@@ -11,7 +11,17 @@
 
 /* Command line options shared by the verbs. */
 extern bool arg_json;
+extern bool arg_json_pretty;     /* --json=pretty: indented */
 extern bool arg_legend;
+extern bool arg_no_pager;
+
+/* Options of create and remove. */
+extern char **arg_bases;         /* --base=, in the order given */
+extern bool arg_start;
+extern bool arg_enable;
+extern bool arg_no_reload;
+extern bool arg_purge;
+extern bool arg_yes;
 
 /* Exit codes: 0 success, 1 failure, 2 usage error. */
 #define EXIT_USAGE 2
@@ -48,6 +58,8 @@ int verb_check_base(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);
 int verb_release(int argc, char *argv[]);
 int verb_shift_base(int argc, char *argv[]);
+int verb_create(int argc, char *argv[]);
+int verb_remove(int argc, char *argv[]);
 int verb_diff(int argc, char *argv[]);
 int verb_prune(int argc, char *argv[]);
 int verb_restore(int argc, char *argv[]);

@@ -14,7 +14,15 @@
 #endif
 
 bool arg_json = false;
+bool arg_json_pretty = false;
 bool arg_legend = true;
+bool arg_no_pager = false;
+char **arg_bases = NULL;
+bool arg_start = false;
+bool arg_enable = false;
+bool arg_no_reload = false;
+bool arg_purge = false;
+bool arg_yes = false;
 static bool arg_help = false;
 
 typedef struct Verb {
@@ -24,10 +32,27 @@ typedef struct Verb {
         int (*run)(int argc, char *argv[]);
         const char *synopsis;
         const char *description;
+        const char *options;      /* help lines of the options only this verb takes, or NULL */
         bool own_options;         /* parses the arguments after the verb itself, with its own --help */
 } Verb;
 
 static const Verb verbs[] = {
+        { "create", 1, -1, verb_create, "create NAME --base=BASE [KEY=VALUE...]",
+          "Write /etc/nspawn-overlay/NAME.conf for a new child of BASE, check it as the generator\n"
+          "does, create its mount point and reload systemd. KEY=VALUE sets any other key of\n"
+          "nspawn-overlay.conf(5), e.g. ImageDirectory=/var/lib/container Network=host.",
+          "     --base=BASE     Base image: a name in ImageDirectory= or an absolute path;\n"
+          "                     repeat for a stack, top-most first\n"
+          "     --enable        Enable systemd-nspawn@NAME.service, so it starts at boot\n"
+          "     --start         Start systemd-nspawn@NAME.service and wait until it runs\n"
+          "     --no-reload     Write the config only; do not reload systemd\n" },
+        { "remove", 1, 1, verb_remove, "remove NAME [--purge [--yes]]",
+          "Stop container NAME, its mount and automount, disable it, delete its config from\n"
+          "/etc/nspawn-overlay and reload systemd. Its upper layer stays unless --purge is given.\n"
+          "A base image is never deleted.",
+          "     --purge         Also delete the upper layer and work directory\n"
+          "     --yes           Do not ask before deleting them (required without a terminal)\n"
+          "     --no-reload     Do not stop units or reload systemd; only delete files\n" },
         { "list", 0, 0, verb_list, "list [--json] [--no-legend]",
           "List every configured container: base, mount point, mount state, machine state\n"
           "(from systemd-machined) and the disk space its upper layer uses." },
@@ -53,15 +78,15 @@ static const Verb verbs[] = {
           "the base itself with: systemd-nspawn -D PATH --private-users=yes" },
         { "diff", 0, -1, verb_diff, "diff NAME|--lower=DIR:... --upper=DIR [--json]",
           "List what a child changed against its base: added, modified, metadata-only, deleted\n"
-          "(whiteouts), opaque and renamed entries. See 'nspawn-overlay diff --help'.", true },
+          "(whiteouts), opaque and renamed entries. See 'nspawn-overlay diff --help'.", NULL, true },
         { "prune", 0, -1, verb_prune, "prune NAME...|--all [--dry-run] [--older-than-base]",
           "Remove the entries of a stopped child's upper layer that the merged view does not\n"
           "need: copies identical to the base, needless whiteouts, empty identical directories.\n"
           "--older-than-base also moves aside the child's files at paths the base changed.\n"
-          "Also: prune --lower=DIR:... --upper=DIR. See 'nspawn-overlay prune --help'.", true },
+          "Also: prune --lower=DIR:... --upper=DIR. See 'nspawn-overlay prune --help'.", NULL, true },
         { "restore", 0, -1, verb_restore, "restore NAME [--backup=DIR]",
           "Put back the files that 'prune --older-than-base' moved aside. See\n"
-          "'nspawn-overlay restore --help'.", true },
+          "'nspawn-overlay restore --help'.", NULL, true },
         { "release", 1, 1, verb_release, "release NAME",
           "Unmount the lower-layer mounts that prepare made for container NAME. The mounted\n"
           "overlay keeps its own references, so this is safe once it is mounted." },
@@ -79,8 +104,10 @@ static void help_options(void) {
         printf("\nOptions:\n"
                "  -h --help          Show this help, or the help of VERB\n"
                "     --version       Show the version\n"
-               "     --json=short    Print JSON (list, status); --json is the same\n"
+               "     --json=MODE     Print JSON (list, status): short (one line) or pretty;\n"
+               "                     --json is the same as --json=short\n"
                "     --no-legend     Omit table headers and footers\n"
+               "     --no-pager      Do not pipe the output into a pager\n"
                "\nEnvironment:\n"
                "  " CONFIG_PATH_ENV "  colon-separated config directories, replacing\n"
                "                     /etc, /run, /usr/local/lib and /usr/lib/nspawn-overlay\n"
@@ -101,6 +128,8 @@ static void help(void) {
 
 static void help_verb(const Verb *v) {
         printf("nspawn-overlay %s\n\n%s\n", v->synopsis, v->description);
+        if (v->options)
+                printf("\nOptions of %s:\n%s", v->name, v->options);
         help_options();
 }
 
@@ -110,6 +139,12 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_JSON,
                 ARG_NO_LEGEND,
                 ARG_NO_PAGER,
+                ARG_BASE,
+                ARG_START,
+                ARG_ENABLE,
+                ARG_NO_RELOAD,
+                ARG_PURGE,
+                ARG_YES,
         };
         static const struct option options[] = {
                 { "help",      no_argument,       NULL, 'h'           },
@@ -117,6 +152,12 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json",      optional_argument, NULL, ARG_JSON      },
                 { "no-legend", no_argument,       NULL, ARG_NO_LEGEND },
                 { "no-pager",  no_argument,       NULL, ARG_NO_PAGER  },
+                { "base",      required_argument, NULL, ARG_BASE      },
+                { "start",     no_argument,       NULL, ARG_START     },
+                { "enable",    no_argument,       NULL, ARG_ENABLE    },
+                { "no-reload", no_argument,       NULL, ARG_NO_RELOAD },
+                { "purge",     no_argument,       NULL, ARG_PURGE     },
+                { "yes",       no_argument,       NULL, ARG_YES       },
                 {}
         };
         int c;
@@ -135,12 +176,33 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -EINVAL;
                         }
                         arg_json = true;
+                        arg_json_pretty = optarg && streq(optarg, "pretty");
                         break;
                 case ARG_NO_LEGEND:
                         arg_legend = false;
                         break;
                 case ARG_NO_PAGER:
-                        break; /* output is never paged */
+                        arg_no_pager = true;
+                        break;
+                case ARG_BASE:
+                        if (strv_extend(&arg_bases, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_START:
+                        arg_start = true;
+                        break;
+                case ARG_ENABLE:
+                        arg_enable = true;
+                        break;
+                case ARG_NO_RELOAD:
+                        arg_no_reload = true;
+                        break;
+                case ARG_PURGE:
+                        arg_purge = true;
+                        break;
+                case ARG_YES:
+                        arg_yes = true;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:

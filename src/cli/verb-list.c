@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "disk-usage.h"
 #include "log.h"
+#include "output.h"
 
 static const char *first_base(const Container *c) {
         if (c->invalid || !c->bases)
@@ -31,9 +32,14 @@ static void print_table(ContainerInfo *infos, size_t n) {
                 const Container *c = infos[i].container;
                 char size[16];
 
-                printf("%-*s %-*s %-*s %-11s %-9s %s\n", w_name, c->name, w_base, first_base(c), w_dir,
-                       c->directory ?: "-", c->invalid ? "invalid" : mount_state_to_string(infos[i].mount),
-                       infos[i].machine, infos[i].upper_known ? format_bytes(size, infos[i].upper_bytes) : "-");
+                const char *machine_color = machine_state_color(infos[i].machine);
+
+                printf("%-*s %-*s %-*s %s%-11s%s %s%-9s%s %s\n", w_name, c->name, w_base, first_base(c), w_dir,
+                       c->directory ?: "-",
+                       c->invalid ? ansi(ANSI_RED) : "", c->invalid ? "invalid" : mount_state_to_string(infos[i].mount),
+                       c->invalid ? ansi(ANSI_NORMAL) : "",
+                       machine_color, infos[i].machine, *machine_color ? ansi(ANSI_NORMAL) : "",
+                       infos[i].upper_known ? format_bytes(size, infos[i].upper_bytes) : "-");
         }
 
         if (arg_legend)
@@ -76,9 +82,12 @@ int verb_list(int argc, char *argv[]) {
                         r = log_oom();
                         goto finish;
                 }
-                fputs(strbuf_str(&json), stdout);
-        } else
+                pager_open(arg_no_pager);
+                json_print(strbuf_str(&json), arg_json_pretty);
+        } else {
+                pager_open(arg_no_pager);
                 print_table(infos, set.n);
+        }
         r = 0;
 
 finish:

@@ -9,6 +9,7 @@
 #include "disk-usage.h"
 #include "json.h"
 #include "log.h"
+#include "output.h"
 #include "strbuf.h"
 #include "runtime-dir.h"
 #include "unit-render.h"
@@ -110,7 +111,7 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
         const Container *c = info->container;
         char size[16];
 
-        printf("%s\n", c->name);
+        printf("%s%s%s\n", ansi(ANSI_HIGHLIGHT), c->name, ansi(ANSI_NORMAL));
         printf("      Config: %s\n", c->path);
         for (char **d = c->dropins; d && *d; d++)
                 printf("%s %s\n", d == c->dropins ? "    Drop-ins:" : "             ", *d);
@@ -119,7 +120,8 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
         printf("   Directory: %s (%s)\n", c->directory, mount_state_to_string(info->mount));
         printf("       Upper: %s (%s)\n", c->upper, info->upper_known ? format_bytes(size, info->upper_bytes) : "missing");
         printf("        Work: %s\n", c->work);
-        printf("     Machine: %s\n", info->machine);
+        printf("     Machine: %s%s%s\n", machine_state_color(info->machine), info->machine,
+               *machine_state_color(info->machine) ? ansi(ANSI_NORMAL) : "");
         printf("PrivateUsers: %s\n", private_users_mode_to_string(c->private_users));
         if (userns->recorded)
                 printf("   User NS: %s, UID range %u (%s)\n", userns->mode, userns->shift, userns->reason);
@@ -198,9 +200,12 @@ int verb_status(int argc, char *argv[]) {
 
         if (arg_json) {
                 append_json_status(&out, &info, &units, &userns, exec_start, strbuf_str(&generated), settings);
-                fputs(strbuf_str(&out), stdout);
-        } else
+                pager_open(arg_no_pager);
+                json_print(strbuf_str(&out), arg_json_pretty);
+        } else {
+                pager_open(arg_no_pager);
                 print_status(&info, &units, &userns, exec_start, strbuf_str(&generated), dropins, settings);
+        }
         r = 0;
 
 finish:
