@@ -15,6 +15,7 @@
 
 #include "config-load.h"
 #include "log.h"
+#include "machine-name.h"
 #include "strbuf.h"
 #include "string-util.h"
 #include "unit-name.h"
@@ -62,23 +63,27 @@ static int make_dir(Output *o, const char *name) {
 }
 
 static int write_dropin(Output *o, const char *unit_prefix, const char *instance, const char *file, const Container *c) {
-        char path[PATH_MAX];
+        /* Instances are machine names, at most 64 bytes; the prefixes and file names are ours. */
+        char path[128 + MACHINE_NAME_MAX], *end;
         int r;
 
-        (void) snprintf(path, sizeof(path), "%s%s.service.d", unit_prefix, instance);
+        assert(strlen(unit_prefix) + strlen(instance) + strlen(".service.d/") + strlen(file) < sizeof(path));
+
+        end = stpcpy(stpcpy(stpcpy(path, unit_prefix), instance), ".service.d");
         r = make_dir(o, path);
         if (r < 0)
                 return r;
 
-        (void) snprintf(path, sizeof(path), "%s%s.service.d/%s", unit_prefix, instance, file);
+        *end++ = '/';
+        strcpy(end, file);
         return write_file(o, path, c);
 }
 
 static int link_automount(Output *o, const char *automount_unit) {
-        assert(strlen(automount_unit) <= UNIT_NAME_MAX);
-
         char link[UNIT_NAME_MAX + 32], target[UNIT_NAME_MAX + 8];
         int r;
+
+        assert(strlen(automount_unit) <= UNIT_NAME_MAX);
 
         if (!o->wants_dir_made) {
                 r = make_dir(o, "local-fs.target.wants");
@@ -88,8 +93,8 @@ static int link_automount(Output *o, const char *automount_unit) {
         }
 
         /* .wants, never .requires: an automount that cannot be set up must not fail the boot. */
-        (void) snprintf(link, sizeof(link), "local-fs.target.wants/%s", automount_unit);
-        (void) snprintf(target, sizeof(target), "../%s", automount_unit);
+        strcpy(stpcpy(link, "local-fs.target.wants/"), automount_unit);
+        strcpy(stpcpy(target, "../"), automount_unit);
         if (symlinkat(target, o->dir_fd, link) < 0)
                 return log_error_errno(errno, "Failed to create symlink %s/%s: %m", o->dir, link);
 
@@ -97,11 +102,15 @@ static int link_automount(Output *o, const char *automount_unit) {
 }
 
 static int write_automount(Output *o, const Container *c) {
-        char unit[PATH_MAX];
+        /* The mount unit's name with ".automount" in place of ".mount"; config_finalize() checked
+         * that it fits UNIT_NAME_MAX. */
+        char unit[UNIT_NAME_MAX + 1];
         size_t n = strlen(c->mount_unit) - strlen(".mount");
         int r;
 
-        (void) snprintf(unit, sizeof(unit), "%.*s.automount", (int) n, c->mount_unit);
+        assert(n + strlen(".automount") <= UNIT_NAME_MAX);
+        memcpy(unit, c->mount_unit, n);
+        strcpy(unit + n, ".automount");
 
         strbuf_reset(&o->buffer);
         unit_render_automount(&o->buffer, c);

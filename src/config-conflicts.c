@@ -10,25 +10,26 @@
 
 typedef struct OwnedPath {
         const char *path;
+        const char *sort_key;     /* path with every "/" replaced by "\1", compared with strcmp() */
         const char *key;
         size_t owner;             /* index into the container set, which is sorted by name */
 } OwnedPath;
 
-/* Compare paths with "/" sorting before every other byte, so that every path below P directly
- * follows P in the sorted list. */
-static int path_compare(const char *a, const char *b) {
-        for (;; a++, b++) {
-                unsigned char x = *a == '/' ? 1 : (unsigned char) *a;
-                unsigned char y = *b == '/' ? 1 : (unsigned char) *b;
+/* Sort keys make "/" order before every other byte, so that every path below P directly
+ * follows P in the sorted list. Paths carry no control characters, so "\1" cannot clash. */
+static char *append_sort_key(char *arena, const char *path) {
+        char *key = arena;
 
-                if (x != y || x == 0)
-                        return (int) x - (int) y;
-        }
+        for (const char *p = path; *p; p++)
+                *arena++ = *p == '/' ? '\1' : *p;
+        *arena = '\0';
+
+        return key;
 }
 
 static int owned_path_compare(const void *a, const void *b) {
         const OwnedPath *x = a, *y = b;
-        int r = path_compare(x->path, y->path);
+        int r = strcmp(x->sort_key, y->sort_key);
 
         if (r != 0)
                 return r;
@@ -53,22 +54,47 @@ static void report_conflict(ContainerSet *s, const OwnedPath *earlier, const Own
 int config_check_conflicts(ContainerSet *s) {
         _cleanup_free_ OwnedPath *paths = NULL;
         _cleanup_free_ size_t *stack = NULL;
-        size_t n = 0, depth = 0;
-
-        paths = calloc(s->n * 3 + 1, sizeof(OwnedPath));
-        stack = calloc(s->n * 3 + 1, sizeof(size_t));
-        if (!paths || !stack)
-                return log_oom();
+        _cleanup_free_ char *keys = NULL;
+        size_t n = 0, depth = 0, keys_size = 0;
+        char *next_key;
 
         for (size_t i = 0; i < s->n; i++) {
                 Container *c = s->containers[i];
 
+                if (!c->invalid)
+                        keys_size += strlen(c->directory) + strlen(c->upper) + strlen(c->work) + 3;
+        }
+
+        /* Every sort key is stored in one allocation. */
+        paths = calloc(s->n * 3 + 1, sizeof(OwnedPath));
+        stack = calloc(s->n * 3 + 1, sizeof(size_t));
+        keys = malloc(keys_size + 1);
+        if (!paths || !stack || !keys)
+                return log_oom();
+
+        next_key = keys;
+        for (size_t i = 0; i < s->n; i++) {
+                Container *c = s->containers[i];
+                const struct {
+                        const char *path, *key;
+                } owned[] = {
+                        { c->directory, "Directory=" },
+                        { c->upper, "Upper=" },
+                        { c->work, "Work=" },
+                };
+
                 if (c->invalid)
                         continue;
 
-                paths[n++] = (OwnedPath) { c->directory, "Directory=", i };
-                paths[n++] = (OwnedPath) { c->upper, "Upper=", i };
-                paths[n++] = (OwnedPath) { c->work, "Work=", i };
+                for (size_t j = 0; j < ELEMENTSOF(owned); j++) {
+                        paths[n++] = (OwnedPath) {
+                                .path = owned[j].path,
+                                .sort_key = append_sort_key(next_key, owned[j].path),
+                                .key = owned[j].key,
+                                .owner = i,
+                        };
+                        next_key += strlen(owned[j].path) + 1;
+                }
         }
 
         qsort(paths, n, sizeof(OwnedPath), owned_path_compare);

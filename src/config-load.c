@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -279,8 +280,9 @@ static int check_name(const char *name, const char *path) {
  * then its drop-in directories. */
 static int load_container(const SearchDir *dirs, const Entry *run, size_t count, Container **ret) {
         _cleanup_container_ Container *c = NULL;
-        _cleanup_free_ char *file = NULL, *path = NULL;
+        _cleanup_free_ char *path = NULL;
         const char *name = run[0].name;
+        char file[NAME_MAX + 1];
         int fd, r;
 
         *ret = NULL;
@@ -290,8 +292,8 @@ static int load_container(const SearchDir *dirs, const Entry *run, size_t count,
                 return 0;
         }
 
-        if (asprintf(&file, "%s.conf", name) < 0)
-                return log_oom();
+        /* name is a file name with ".conf" removed, so this fits. */
+        strcpy(stpcpy(file, name), ".conf");
 
         path = path_join(dirs[run[0].dir].path, file);
         if (!path)

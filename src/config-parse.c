@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -24,9 +25,8 @@
 typedef struct ParseState {
         Container *container;
         const char *path;
-        FILE *file;
-        char *line;               /* the current physical line, as read */
-        size_t line_allocated;
+        const char *next;         /* the unread rest of the file, which is read into memory at once */
+        const char *end;
         unsigned line_number;
         bool section_known;       /* the current section is one we parse */
         bool section_seen;
@@ -491,13 +491,13 @@ static void check_section_header(ParseState *s, const char *line) {
                            "Unknown section [%.*s], ignoring its keys.", (int) n, line + 1);
 }
 
-/* Check one physical line for the things inih would silently get wrong. Returns false if the
- * line must not reach inih. */
-static bool check_line(ParseState *s, size_t length, int buffer_size) {
-        const char *line = s->line, *start;
+/* Check one physical line for the things inih would silently get wrong. line is NUL-terminated
+ * only when the line fits the buffer. Returns false if the line must not reach inih. */
+static bool check_line(ParseState *s, const char *line, size_t length, int buffer_size) {
+        const char *start;
         size_t content = length;
 
-        if (strlen(line) != length) {
+        if (memchr(line, '\0', length)) {
                 reject_line(s, "Line contains a NUL byte.");
                 return false;
         }
@@ -548,53 +548,96 @@ static bool check_line(ParseState *s, size_t length, int buffer_size) {
 
 static char *read_line(char *buffer, int size, void *userdata) {
         ParseState *s = userdata;
-        ssize_t n;
+        const char *line = s->next, *newline;
+        size_t n;
 
-        n = getline(&s->line, &s->line_allocated, s->file);
-        if (n < 0)
+        if (line >= s->end)
                 return NULL;
 
+        newline = memchr(line, '\n', s->end - line);
+        n = newline ? (size_t) (newline - line) + 1 : (size_t) (s->end - line);
+        s->next = line + n;
         s->line_number++;
 
-        if (!check_line(s, (size_t) n, size)) {
+        /* A line that does not fit is rejected by check_line() as too long. */
+        if (n < (size_t) size) {
+                memcpy(buffer, line, n);
+                buffer[n] = '\0';
+                line = buffer;
+        }
+
+        if (!check_line(s, line, n, size)) {
                 /* Hand inih an empty line, so it neither parses nor splits this one. */
                 buffer[0] = '\n';
                 buffer[1] = '\0';
-                return buffer;
         }
 
-        memcpy(buffer, s->line, (size_t) n + 1);
         return buffer;
 }
 
+/* Read the whole file. Config files are small, so most fit the caller's buffer and need no
+ * allocation. A larger file is read into a new allocation, returned in *ret_allocated. */
+static ssize_t read_all(int fd, char *buffer, size_t size, char **ret_data, char **ret_allocated) {
+        char *data = buffer, *allocated = NULL;
+        size_t n = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n == size) {
+                        char *p = realloc(allocated, size * 2);
+
+                        if (!p) {
+                                free(allocated);
+                                return -ENOMEM;
+                        }
+                        if (!allocated)
+                                memcpy(p, buffer, n);
+                        data = allocated = p;
+                        size *= 2;
+                }
+
+                k = read(fd, data + n, size - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        free(allocated);
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+
+        *ret_data = data;
+        *ret_allocated = allocated;
+        return (ssize_t) n;
+}
+
 int config_parse_file(Container *c, const char *path, int fd) {
+        _cleanup_free_ char *allocated = NULL;
+        char buffer[16384], *data = NULL;
         ParseState s = {
                 .container = c,
                 .path = path,
         };
+        ssize_t n;
         int r;
 
         assert(c);
         assert(path);
         assert(fd >= 0);
 
-        s.file = fdopen(fd, "re");
-        if (!s.file) {
-                r = -errno;
-                (void) close(fd);
-                return log_error_errno(r, "Failed to read %s: %m", path);
-        }
-
-        r = ini_parse_stream(read_line, &s, handle_assignment, &s);
-        free(s.line);
-
-        if (ferror(s.file)) {
-                (void) fclose(s.file);
+        n = read_all(fd, buffer, sizeof(buffer), &data, &allocated);
+        (void) close(fd);
+        if (n < 0) {
                 c->invalid = true;
-                return log_error_errno(EIO, "Failed to read %s: %m", path);
+                return log_error_errno((int) n, "Failed to read %s: %m", path);
         }
-        (void) fclose(s.file);
 
+        s.next = data;
+        s.end = data + n;
+        r = ini_parse_stream(read_line, &s, handle_assignment, &s);
         if (r > 0) {
                 s.line_number = (unsigned) r;
                 reject_line(&s, "The INI parser rejected this line.");

@@ -63,19 +63,20 @@ Container *container_free(Container *c) {
                 log_syntax((c)->path, 0, LOG_ERR, EINVAL, __VA_ARGS__);         \
         })
 
+/* Set an unset path to IMAGE_DIRECTORY/NAME followed by suffix. */
 static int default_path(Container *c, char **field, const char *suffix) {
-        _cleanup_free_ char *leaf = NULL;
+        char *p;
 
         if (*field)
                 return 0;
 
-        if (asprintf(&leaf, "%s%s", c->name, suffix) < 0)
+        p = malloc(strlen(c->image_directory) + 1 + strlen(c->name) + strlen(suffix) + 1);
+        if (!p)
                 return log_oom();
 
-        *field = path_join(c->image_directory, leaf);
-        if (!*field)
-                return log_oom();
-
+        /* A normalized ImageDirectory= ends in "/" only when it is the root directory. */
+        strcpy(stpcpy(stpcpy(stpcpy(p, c->image_directory), streq(c->image_directory, "/") ? "" : "/"), c->name), suffix);
+        *field = p;
         return 0;
 }
 
@@ -183,6 +184,11 @@ static int derive_mount(Container *c) {
                             c->directory);
         if (r < 0)
                 return log_oom();
+
+        /* systemd 252 ignores a unit whose name is longer than 255 characters. */
+        if (c->automount && strlen(c->mount_unit) - strlen(".mount") + strlen(".automount") > UNIT_NAME_MAX)
+                return fail(c, "Directory=%s gives an automount unit name longer than 255 characters. "
+                            "Use a shorter path, or set Automount=no.", c->directory);
 
         r = overlay_build_options(c, container_uses_layer_mounts(c), &c->mount_options, &c->offline_changes_unsafe);
         if (r == -E2BIG)

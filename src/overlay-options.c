@@ -16,10 +16,17 @@ const char *const overlay_pinned_options[] = {
 };
 
 void overlay_append_escaped_path(StrBuf *b, const char *path) {
-        for (const char *p = path; *p; p++) {
-                if (*p == ':' || *p == '\\')
-                        strbuf_append_char(b, '\\');
+        for (const char *p = path;;) {
+                size_t n = strcspn(p, ":\\");
+
+                strbuf_append_n(b, p, n);
+                p += n;
+                if (*p == '\0')
+                        break;
+
+                strbuf_append_char(b, '\\');
                 strbuf_append_char(b, *p);
+                p++;
         }
 }
 
@@ -42,22 +49,14 @@ static void append_lowerdir(StrBuf *b, const Container *c, bool layer_mounts) {
         strbuf_append(b, "lowerdir=");
 
         for (size_t i = 0; c->lowers && c->lowers[i]; i++) {
-                _cleanup_free_ char *mount_point = NULL;
-
                 if (i > 0)
                         strbuf_append_char(b, ':');
 
-                if (!layer_mounts) {
+                /* The runtime path needs no escaping: a machine name has no ":" or "\". */
+                if (layer_mounts)
+                        runtime_append_lower_path(b, c->name, i);
+                else
                         overlay_append_escaped_path(b, c->lowers[i]);
-                        continue;
-                }
-
-                mount_point = runtime_lower_path(c->name, i);
-                if (!mount_point) {
-                        b->oom = true;
-                        return;
-                }
-                overlay_append_escaped_path(b, mount_point);
         }
 }
 

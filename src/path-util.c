@@ -76,14 +76,21 @@ bool path_overlaps(const char *a, const char *b) {
 }
 
 char *path_join(const char *a, const char *b) {
+        size_t n = a ? strlen(a) : 0, m;
+        bool slash = n > 0 && a[n - 1] != '/';
         char *s;
-        bool slash = !isempty(a) && a[strlen(a) - 1] != '/';
 
         while (b[0] == '/')
                 b++;
+        m = strlen(b);
 
-        if (asprintf(&s, "%s%s%s", a, slash ? "/" : "", b) < 0)
+        s = malloc(n + slash + m + 1);
+        if (!s)
                 return NULL;
 
+        memcpy(s, a, n);
+        if (slash)
+                s[n] = '/';
+        memcpy(s + n + slash, b, m + 1);
         return s;
 }

@@ -14,11 +14,19 @@ char *runtime_path(const char *name, const char *leaf) {
         return p;
 }
 
-char *runtime_lower_path(const char *name, size_t index) {
-        char *p;
+void runtime_append_lower_path(StrBuf *b, const char *name, size_t index) {
+        strbuf_append(b, RUNTIME_DIR "/");
+        strbuf_append(b, name);
+        strbuf_append(b, "/lower");
+        strbuf_append_uint(b, index);
+}
 
-        if (asprintf(&p, RUNTIME_DIR "/%s/lower%zu", name, index) < 0)
+char *runtime_lower_path(const char *name, size_t index) {
+        _cleanup_(strbuf_done) StrBuf b = {};
+
+        runtime_append_lower_path(&b, name, index);
+        if (!strbuf_ok(&b))
                 return NULL;
 
-        return p;
+        return TAKE_PTR(b.data);
 }

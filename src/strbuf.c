@@ -57,8 +57,20 @@ void strbuf_append(StrBuf *b, const char *s) {
         strbuf_append_n(b, s, strlen(s));
 }
 
-void strbuf_append_char(StrBuf *b, char c) {
+void strbuf_append_char_slow(StrBuf *b, char c) {
         strbuf_append_n(b, &c, 1);
+}
+
+void strbuf_append_uint(StrBuf *b, unsigned long long v) {
+        char digits[20];
+        size_t n = sizeof(digits);
+
+        do {
+                digits[--n] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+
+        strbuf_append_n(b, digits + n, sizeof(digits) - n);
 }
 
 void strbuf_appendf(StrBuf *b, const char *format, ...) {

@@ -18,8 +18,20 @@ void strbuf_done(StrBuf *b);
 void strbuf_reset(StrBuf *b);
 void strbuf_append_n(StrBuf *b, const char *s, size_t n);
 void strbuf_append(StrBuf *b, const char *s);
-void strbuf_append_char(StrBuf *b, char c);
+void strbuf_append_char_slow(StrBuf *b, char c);
+void strbuf_append_uint(StrBuf *b, unsigned long long v);
 void strbuf_appendf(StrBuf *b, const char *format, ...) _printf_(2, 3);
+
+/* Inline, because the escaping functions append most bytes one at a time. */
+static inline void strbuf_append_char(StrBuf *b, char c) {
+        if (b->len + 1 < b->allocated) {
+                b->data[b->len++] = c;
+                b->data[b->len] = '\0';
+                return;
+        }
+
+        strbuf_append_char_slow(b, c);
+}
 
 static inline bool strbuf_ok(const StrBuf *b) {
         return !b->oom;

@@ -15,3 +15,7 @@ void unit_append_word(StrBuf *b, const char *s);
 /* Append one argument of an ExecStart= command line: quoted where needed, with C-style
  * backslash escapes, "%" doubled for specifiers and "$" doubled for environment expansion. */
 void unit_append_exec_arg(StrBuf *b, const char *s);
+
+/* Append OPTION and VALUE as one ExecStart= argument, such as --bind=VALUE, escaped as
+ * unit_append_exec_arg() escapes a whole argument. */
+void unit_append_exec_option(StrBuf *b, const char *option, const char *value);

@@ -24,8 +24,13 @@ static const char *const machine_image_dirs[] = {
 
 static void render_unit_section(StrBuf *b, const Container *c, const char *description) {
         strbuf_append(b, GENERATOR_HEADER "\n[Unit]\n");
-        if (description)
-                strbuf_appendf(b, "Description=%s %s\n", description, c->name);
+        if (description) {
+                strbuf_append(b, "Description=");
+                strbuf_append(b, description);
+                strbuf_append_char(b, ' ');
+                strbuf_append(b, c->name);
+                strbuf_append_char(b, '\n');
+        }
         strbuf_append(b, "Documentation=man:nspawn-overlay.conf(5)\nSourcePath=");
         unit_append_value(b, c->path);
         strbuf_append_char(b, '\n');
@@ -45,8 +50,11 @@ static void render_layer_mounts(StrBuf *b, const Container *c) {
 
 void unit_render_mount(StrBuf *b, const Container *c) {
         render_unit_section(b, c, "Overlay root of container");
-        strbuf_appendf(b, "Requires=" PREPARE_UNIT_PREFIX "%s.service\n", c->name);
-        strbuf_appendf(b, "After=" PREPARE_UNIT_PREFIX "%s.service\n", c->name);
+        strbuf_append(b, "Requires=" PREPARE_UNIT_PREFIX);
+        strbuf_append(b, c->name);
+        strbuf_append(b, ".service\nAfter=" PREPARE_UNIT_PREFIX);
+        strbuf_append(b, c->name);
+        strbuf_append(b, ".service\n");
         render_layer_mounts(b, c);
 
         strbuf_append(b, "\n[Mount]\nWhat=overlay\nWhere=");
@@ -75,14 +83,8 @@ void unit_render_automount(StrBuf *b, const Container *c) {
 }
 
 static void append_option(StrBuf *b, const char *option, const char *value) {
-        _cleanup_(strbuf_done) StrBuf arg = {};
-
         strbuf_append_char(b, ' ');
-        strbuf_append(&arg, option);
-        strbuf_append(&arg, value);
-        unit_append_exec_arg(b, strbuf_ok(&arg) ? strbuf_str(&arg) : "");
-        if (!strbuf_ok(&arg))
-                b->oom = true;
+        unit_append_exec_option(b, option, value);
 }
 
 static void render_private_users(StrBuf *b, const Container *c) {
