@@ -13,7 +13,10 @@ int check_lowers(const Container *c);
 /* The mount point is not a symlink (systemd refuses to mount over one). */
 int check_mount_point(const Container *c);
 
-/* Upper and work, where they exist, are directories on one filesystem, which is not overlayfs. */
+/* Upper and work, where they exist, are directories under one mount, on a filesystem that is not
+ * overlayfs and supports d_type and trusted.* (with userxattr: user.*) extended attributes, and
+ * neither resolves into a lower layer. Where they do not exist yet, the directory they will be
+ * created in is checked. */
 int check_upper_and_work(const Container *c);
 
 /* Warn when the top-most base carries a machine ID, which every child would then share. */
