@@ -77,6 +77,9 @@ int log_get_max_level(void) {
 }
 
 static void write_message(int level, const char *message) {
+        if (log_target == LOG_TARGET_NULL)
+                return;
+
         if (log_target == LOG_TARGET_KMSG && kmsg_fd >= 0) {
                 char prefix[64];
                 int n;

@@ -9,6 +9,7 @@
 typedef enum LogTarget {
         LOG_TARGET_CONSOLE,     /* stderr, without a prefix: for interactive tools */
         LOG_TARGET_KMSG,        /* /dev/kmsg, with "ident[pid]: " as systemd's generators write it */
+        LOG_TARGET_NULL,        /* formatted, then dropped: for the fuzzer, which still exercises the formatting */
 } LogTarget;
 
 void log_setup(const char *ident, LogTarget target);
