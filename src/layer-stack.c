@@ -14,8 +14,10 @@
 
 int open_beneath(int dir_fd, const char *path, int flags) {
         static bool have_openat2 = true;
+        /* openat2() rejects O_PATH combined with flags such as O_NOCTTY. */
+        int extra = (flags & O_PATH) ? 0 : O_NOCTTY;
         struct open_how how = {
-                .flags = (uint64_t) (flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY),
+                .flags = (uint64_t) (flags | O_NOFOLLOW | O_CLOEXEC | extra),
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
         int fd;
@@ -35,7 +37,7 @@ int open_beneath(int dir_fd, const char *path, int flags) {
         if (strchr(path, '/') || streq(path, "..") || streq(path, "."))
                 return -EOPNOTSUPP;
 
-        fd = openat(dir_fd, path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        fd = openat(dir_fd, path, flags | O_NOFOLLOW | O_CLOEXEC | extra);
         return fd < 0 ? -errno : fd;
 }
 

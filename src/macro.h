@@ -58,6 +58,16 @@ static inline void closep(int *fd) {
         }
 }
 
+/* Close fd if it is open and return -EBADF, for "fd = safe_close(fd);". */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved_errno = errno;
+                (void) close(fd);
+                errno = saved_errno;
+        }
+        return -EBADF;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 (void) fclose(*f);

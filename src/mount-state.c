@@ -8,21 +8,19 @@
 
 static struct libmnt_table *mount_table;
 
-static void free_mount_table(void) {
-        mnt_unref_table(mount_table);
-        mount_table = NULL;
-}
-
-/* The table is read once per process: a CLI call looks up many directories. */
+/* The table is read once: a CLI call looks up many directories. */
 static struct libmnt_table *get_mount_table(void) {
         if (mount_table)
                 return mount_table;
 
         mount_table = mnt_new_table_from_file("/proc/self/mountinfo");
-        if (mount_table)
-                atexit(free_mount_table);
 
         return mount_table;
+}
+
+void mount_state_reload(void) {
+        mnt_unref_table(mount_table);
+        mount_table = NULL;
 }
 
 MountState mount_state_of(const char *path) {

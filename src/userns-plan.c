@@ -127,3 +127,18 @@ int userns_plan_make(const Container *c, UsernsPlan *ret) {
 
         return plan_idmap(c, c->private_users == PRIVATE_USERS_IDMAP, ret);
 }
+
+uid_t child_lower_id_shift(const Container *c) {
+        struct stat upper, lower;
+        uid_t shift;
+
+        if (!container_uses_layer_mounts(c) || stat(c->upper, &upper) < 0 || stat(c->lowers[0], &lower) < 0)
+                return 0;
+
+        /* Only an unshifted base is idmapped; a shifted one is shared as it is. */
+        if (SHIFT_OF(lower.st_uid) != 0 || upper.st_uid < CHILD_UID_MIN)
+                return 0;
+
+        shift = SHIFT_OF(upper.st_uid);
+        return upper.st_uid - lower.st_uid == shift ? shift : 0;
+}

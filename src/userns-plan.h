@@ -17,6 +17,11 @@ typedef struct UsernsPlan {
  * mounts are unsupported and the base is not shifted), saying what to do. */
 int userns_plan_make(const Container *c, UsernsPlan *ret);
 
+/* Return the shift with which c's lower layers appear in its merged view: the child's range when
+ * they are idmapped (its upper root is owned that far above the top-most base's root), else 0.
+ * Derived from the owners on disk, so it holds while the child is stopped and after a reboot. */
+uid_t child_lower_id_shift(const Container *c);
+
 /* Lowest and highest UID ranges handed to children: the same window systemd-nspawn's
  * --private-users=pick uses, so both stay clear of regular users and of each other's locks. */
 #define CHILD_UID_MIN ((uid_t) 0x00080000)

@@ -11,9 +11,12 @@
 #include "write-file.h"
 
 int write_file_atomic(const char *path, const char *content, mode_t mode) {
+        return write_file_atomic_n(path, content, strlen(content), mode);
+}
+
+int write_file_atomic_n(const char *path, const char *content, size_t n, mode_t mode) {
         _cleanup_free_ char *temp = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t n = strlen(content);
         int r;
 
         if (asprintf(&temp, "%s.XXXXXX", path) < 0)

@@ -22,6 +22,7 @@ extern bool arg_enable;
 extern bool arg_no_reload;
 extern bool arg_purge;
 extern bool arg_yes;
+extern unsigned arg_keep;
 
 /* Exit codes: 0 success, 1 failure, 2 usage error. */
 #define EXIT_USAGE 2
@@ -58,8 +59,10 @@ int verb_check_base(int argc, char *argv[]);
 int verb_prepare(int argc, char *argv[]);
 int verb_release(int argc, char *argv[]);
 int verb_shift_base(int argc, char *argv[]);
-int verb_create(int argc, char *argv[]);
-int verb_remove(int argc, char *argv[]);
 int verb_diff(int argc, char *argv[]);
 int verb_prune(int argc, char *argv[]);
 int verb_restore(int argc, char *argv[]);
+int verb_create(int argc, char *argv[]);
+int verb_remove(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+int verb_rollback(int argc, char *argv[]);

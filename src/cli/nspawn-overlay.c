@@ -76,6 +76,16 @@ static const Verb verbs[] = {
           "(default: derived from the path), for file systems without idmapped mounts. Its\n"
           "children then share that range. Refuses while a child is mounted. Afterwards, boot\n"
           "the base itself with: systemd-nspawn -D PATH --private-users=yes" },
+        { "update", 2, -1, verb_update, "update BASE [--keep=N] -- COMMAND...",
+          "Update base image BASE safely: stop its running children and unmount them, run\n"
+          "COMMAND in a copy of BASE with systemd-nspawn, prune from every child the files that\n"
+          "match the old version, switch BASE to the copy in one rename, list child files that\n"
+          "hide paths the update changed, and restart the children that ran. If COMMAND fails,\n"
+          "BASE stays as it was and its exit status is returned. --keep=N old versions are kept\n"
+          "for rollback (default 1)." },
+        { "rollback", 1, 1, verb_rollback, "rollback BASE",
+          "Switch BASE back to the newest version that update kept, with its children stopped\n"
+          "and restarted as for update. The version rolled back from is deleted." },
         { "diff", 0, -1, verb_diff, "diff NAME|--lower=DIR:... --upper=DIR [--json]",
           "List what a child changed against its base: added, modified, metadata-only, deleted\n"
           "(whiteouts), opaque and renamed entries. See 'nspawn-overlay diff --help'.", NULL, true },
@@ -108,6 +118,7 @@ static void help_options(void) {
                "                     --json is the same as --json=short\n"
                "     --no-legend     Omit table headers and footers\n"
                "     --no-pager      Do not pipe the output into a pager\n"
+               "     --keep=N        Old base versions that update keeps (default 1)\n"
                "\nEnvironment:\n"
                "  " CONFIG_PATH_ENV "  colon-separated config directories, replacing\n"
                "                     /etc, /run, /usr/local/lib and /usr/lib/nspawn-overlay\n"
@@ -145,6 +156,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_RELOAD,
                 ARG_PURGE,
                 ARG_YES,
+                ARG_KEEP,
         };
         static const struct option options[] = {
                 { "help",      no_argument,       NULL, 'h'           },
@@ -158,6 +170,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-reload", no_argument,       NULL, ARG_NO_RELOAD },
                 { "purge",     no_argument,       NULL, ARG_PURGE     },
                 { "yes",       no_argument,       NULL, ARG_YES       },
+                { "keep",      required_argument, NULL, ARG_KEEP      },
                 {}
         };
         int c;
@@ -203,6 +216,17 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_YES:
                         arg_yes = true;
                         break;
+                case ARG_KEEP: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+
+                        if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1000) {
+                                log_error("Invalid --keep= value \"%s\". Give a number of versions from 1 to 1000.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_keep = (unsigned) v;
+                        break;
+                }
                 case '?':
                         return -EINVAL;
                 default:
@@ -286,6 +310,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        /* update returns the exit status of the command it ran when that failed. */
         r = v->run(argc - optind, argv + optind);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r < 0 ? EXIT_FAILURE : r;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base-lock.h"
 #include "child-machine-id.h"
 #include "cli.h"
 #include "idmap.h"
@@ -279,11 +280,31 @@ static int write_runtime_files(const Container *c, const UsernsPlan *plan, uid_t
         return 0;
 }
 
+/* An update swaps the base while it holds the base's lock; a child must not mount it then. */
+static int check_no_update_running(const Container *c) {
+        for (char **l = c->lowers; *l; l++) {
+                int fd = base_lock_acquire(*l, LOCK_SH|LOCK_NB);
+
+                if (fd == -EBUSY)
+                        return log_error_errno(EBUSY, "Base %s of container %s is being updated or rolled back. "
+                                               "Start the container again when that has finished.", *l, c->name);
+                if (fd < 0)
+                        return log_error_errno(fd, "Failed to check the update lock of base %s: %m", *l);
+                (void) close(fd);
+        }
+
+        return 0;
+}
+
 static int prepare(const ContainerSet *set, const Container *c) {
         _cleanup_free_ char *runtime = NULL;
         UsernsPlan plan;
         uid_t shift = 0;
         int r;
+
+        r = check_no_update_running(c);
+        if (r < 0)
+                return r;
 
         r = check_lowers(c);
         if (r < 0)
