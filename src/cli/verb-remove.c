@@ -174,7 +174,9 @@ static int purge_layers(const Container *c) {
         const char *const what[] = { "upper layer", "work directory" };
         int r;
 
-        /* overlayfs's behaviour is undefined when its layers change under a mounted overlay. */
+        /* overlayfs's behaviour is undefined when its layers change under a mounted overlay. The
+         * units were just stopped, so the mount table is read afresh. */
+        mount_state_reload();
         if (mount_state_of(c->directory) != MOUNT_STATE_UNMOUNTED)
                 return log_error_errno(EBUSY, "Not deleting the layers of %s: %s is still mounted. Unmount it and run "
                                        "'nspawn-overlay remove %s --purge' again.", c->name, c->directory, c->name);
