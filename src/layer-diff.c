@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,9 +49,56 @@ void layer_diff_done(LayerDiff *d) {
         for (uint32_t i = 0; i < d->n; i++) {
                 free(d->entries[i].name);
                 free(d->entries[i].origin_hex);
+                free(d->entries[i].lower_handle);
         }
         free(d->entries);
         *d = (LayerDiff) {};
+}
+
+/* struct ovl_fb in fs/overlayfs/overlayfs.h (Linux 4.13 and later): version 0, magic 0xfb, total
+ * length, flags, the fid type, the file system's 16-byte UUID, then the fid. */
+#define OVL_FB_HEADER_SIZE 21
+
+char *origin_key(const char *origin_hex) {
+        size_t n = strlen(origin_hex);
+        unsigned type, len;
+        char *key;
+
+        if (n < OVL_FB_HEADER_SIZE * 2 || !strneq(origin_hex, "00fb", 4) ||
+            sscanf(origin_hex + 4, "%2x", &len) != 1 || sscanf(origin_hex + 8, "%2x", &type) != 1 ||
+            len < OVL_FB_HEADER_SIZE || len * 2 > n)
+                return NULL;
+
+        if (asprintf(&key, "%02x:%.*s", type, (int) (len - OVL_FB_HEADER_SIZE) * 2, origin_hex + OVL_FB_HEADER_SIZE * 2) < 0)
+                return NULL;
+
+        return key;
+}
+
+/* Return the handle of name in dir_fd in origin_key()'s form. */
+static char *lower_handle_key(int dir_fd, const char *name) {
+        static const char digits[] = "0123456789abcdef";
+        union {
+                struct file_handle handle;
+                char buffer[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+        } h = { .handle.handle_bytes = MAX_HANDLE_SZ };
+        int mount_id;
+        char *key, *p;
+
+        if (name_to_handle_at(dir_fd, name, &h.handle, &mount_id, 0) < 0)
+                return NULL;
+
+        key = malloc(3 + h.handle.handle_bytes * 2 + 1);
+        if (!key)
+                return NULL;
+
+        p = key + sprintf(key, "%02x:", (unsigned) h.handle.handle_type & 0xff);
+        for (unsigned i = 0; i < h.handle.handle_bytes; i++) {
+                *p++ = digits[h.handle.f_handle[i] >> 4];
+                *p++ = digits[h.handle.f_handle[i] & 15];
+        }
+        *p = '\0';
+        return key;
 }
 
 char *layer_entry_path(const LayerDiff *d, uint32_t index) {
@@ -256,6 +304,11 @@ static int compare_leaf(Scan *s, uint32_t index, int upper_fd, const char *name,
         e->differences = mask;
         e->change = change_from_differences(mask);
 
+        /* overlayfs gives a lower file and an upper file copied up from it one inode, so a
+         * candidate's lower file must not be the origin of another upper file. */
+        if (mask == 0)
+                e->lower_handle = lower_handle_key(lower->dir_fd, name);
+
         if (!S_ISREG(st->st_mode) || st->st_size == 0 || (mask & DIFF_SIZE))
                 return 0;
 
@@ -394,7 +447,7 @@ static int scan_entry(Scan *s, uint32_t parent, int upper_fd, const int *lower_f
         if (stat_is_whiteout(&st))
                 return classify_whiteout(s, index, lower_fds, name);
 
-        r = entry_xattrs_read(upper_fd, name, s->stack->overlay_prefix, s->stack->work_fd >= 0 && S_ISREG(st.st_mode), &xattrs);
+        r = entry_xattrs_read(upper_fd, name, s->stack->overlay_prefix, !S_ISDIR(st.st_mode), &xattrs);
         if (r < 0)
                 return r;
 

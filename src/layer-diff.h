@@ -46,7 +46,8 @@ typedef struct LayerEntry {
         unsigned differences;     /* EntryDifference bits */
         int error;                /* for CHANGE_UNCHECKED: the errno, or 0 with a note */
         const char *note;         /* why an entry is kept when its differences do not say it */
-        char *origin_hex;         /* overlay.origin in hex, when a work dir was given */
+        char *origin_hex;         /* overlay.origin in hex: a non-directory copied up from a lower file */
+        char *lower_handle;       /* the lower file's handle, as in origin_key(), for candidates */
 
         bool whiteout;
         bool metacopy;            /* no data of its own: its content was never read */
@@ -75,6 +76,10 @@ typedef struct LayerDiffOptions {
  * cannot be read are CHANGE_UNCHECKED and logged; only allocation failures fail the walk. */
 int layer_diff_scan(const LayerStack *s, const LayerDiffOptions *o, LayerDiff *ret);
 void layer_diff_done(LayerDiff *d);
+
+/* Return "TYPE:FID" in hex from an overlay.origin value in hex, the part that identifies the
+ * lower file within its file system, or NULL if it is not one overlayfs writes. */
+char *origin_key(const char *origin_hex);
 
 /* The entry's path below the upper's root, with a leading "/" ("/" for the root). */
 char *layer_entry_path(const LayerDiff *d, uint32_t index);

@@ -81,6 +81,68 @@ static void decide_leaves(PruneReport *rep, const PruneOptions *o, const BaseCha
         }
 }
 
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Keep a candidate whose lower file another upper file was copied up from (a link or rename
+ * by the guest): overlayfs finds that upper file by its origin and shows it at both paths, so
+ * removing the candidate would show the other file's data and metadata there. */
+static int decide_shared_origins(PruneReport *rep) {
+        LayerDiff *d = &rep->diff;
+        _cleanup_free_ char **origins = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        origins = calloc(MAX(d->n, 1u), sizeof(char *));
+        if (!origins)
+                return -ENOMEM;
+
+        for (uint32_t i = 1; i < d->n; i++)
+                if (d->entries[i].origin_hex) {
+                        origins[n] = origin_key(d->entries[i].origin_hex);
+                        if (origins[n])
+                                n++;
+                }
+        qsort(origins, n, sizeof(char *), compare_strings);
+
+        for (uint32_t i = 1; i < d->n; i++) {
+                const LayerEntry *e = &d->entries[i];
+                _cleanup_free_ char *own = NULL;
+                char **match;
+
+                if (rep->actions[i] != PRUNE_REMOVE || entry_is_dir(e) || e->whiteout)
+                        continue;
+
+                if (!e->lower_handle) {
+                        /* Unknown (no file handles on that file system): only a file whose own
+                         * origin is unknown too is safe to assume unshared. */
+                        if (n == 0)
+                                continue;
+                        rep->actions[i] = PRUNE_KEEP;
+                        rep->notes[i] = "its lower file's handle is unknown, so it may be another upper file's origin";
+                        continue;
+                }
+
+                match = bsearch(&e->lower_handle, origins, n, sizeof(char *), compare_strings);
+                if (!match)
+                        continue;
+
+                /* Its own origin is fine; two entries with that origin are not. */
+                own = e->origin_hex ? origin_key(e->origin_hex) : NULL;
+                if (own && streq(own, e->lower_handle) &&
+                    !(match > origins && streq(match[-1], *match)) && !(match + 1 < origins + n && streq(match[1], *match)))
+                        continue;
+
+                rep->actions[i] = PRUNE_KEEP;
+                rep->notes[i] = "its lower file is the origin of another upper file (a guest link or rename)";
+        }
+
+        for (size_t k = 0; k < n; k++)
+                free(origins[k]);
+        return r;
+}
+
 static int compare_by_inode(const void *a, const void *b, void *userdata) {
         const LayerEntry *entries = userdata;
         ino_t x = entries[*(const uint32_t *) a].ino, y = entries[*(const uint32_t *) b].ino;
@@ -509,7 +571,9 @@ int prune_layers(const PruneOptions *o, PruneReport *ret) {
         index_fd = open_index_dir(&stack);
 
         decide_leaves(&rep, o, rep.change_record_used ? &changes : NULL);
-        r = decide_hard_links(&rep, index_fd, counts_bytes);
+        r = decide_shared_origins(&rep);
+        if (r >= 0)
+                r = decide_hard_links(&rep, index_fd, counts_bytes);
         if (r >= 0)
                 r = decide_directories(&rep);
         if (r < 0)

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Kill prune with SIGKILL at random points and check the upper layer (see crash.py).
+#
+# Usage: prune-crash.sh BUILD_DIR [KILLS]   (default 20, about 40 s)
+set -euo pipefail
+
+if [[ -z ${NSPAWN_OVERLAY_TEST_NAMESPACE:-} ]]; then
+	export NSPAWN_OVERLAY_TEST_NAMESPACE=1
+	exec unshare --mount --propagation private -- bash "$0" "$@"
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+exec python3 "$here/crash.py" "$build/src/cli/nspawn-overlay" "${2:-20}"

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Property test of prune against the real overlayfs, on random layers (see property.py).
+#
+# Usage: prune-property.sh BUILD_DIR [SEEDS]   (default 300 seeds, about a minute)
+set -euo pipefail
+
+if [[ -z ${NSPAWN_OVERLAY_TEST_NAMESPACE:-} ]]; then
+	export NSPAWN_OVERLAY_TEST_NAMESPACE=1
+	exec unshare --mount --propagation private -- bash "$0" "$@"
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+exec python3 "$here/property.py" "$build/src/cli/nspawn-overlay" "${2:-300}"
