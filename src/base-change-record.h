@@ -5,9 +5,9 @@
 
 #include "strbuf.h"
 
-/* Collect the paths an update changed: non-directories of new_root whose ctime is at or after
- * since_usec (CLOCK_REALTIME), which the update created or modified after a copy of the base
- * that left every other ctime older, and non-directories of old_root missing from new_root.
+/* Collect the paths an update changed. These are the non-directories of new_root whose ctime is
+ * at or after since_usec (CLOCK_REALTIME), because the copy of the base gave every other file
+ * an older ctime, and the non-directories of old_root missing from new_root.
  * Appends one path per record, relative to the root and NUL-terminated, to ret, and stores the
  * number of records in *ret_count. */
 int base_change_record_collect(const char *old_root, const char *new_root, uint64_t since_usec,

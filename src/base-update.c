@@ -247,7 +247,7 @@ static int recover(const BasePaths *p, char **ret_stopped) {
 
         if (streq(phase, "switching") && stat(p->base, &st) >= 0 && (unsigned long long) st.st_ino == inode &&
             access(p->staging, F_OK) >= 0) {
-                /* The exchange happened: the staging path holds the old version. */
+                /* The exchange happened: the staging path contains the old version. */
                 log_notice("Finishing an interrupted update of %s: keeping the old version.", p->base);
                 r = keep_old_version(p, p->staging, NULL);
                 if (r < 0)
@@ -646,8 +646,8 @@ static int update_locked(sd_bus *bus, const BasePaths *p, const UpdateOptions *o
         if (r < 0)
                 goto undo;
 
-        /* Before the switch, copies of old base files still match their lower layer and go; after
-         * it they would differ from the new base and hide the update. */
+        /* Prune now, because copies of old base files still match their lower layer. After the
+         * switch they would differ from the new base and hide the update. */
         for (size_t i = 0; i < n; i++)
                 prune_child(p->base, &children[i]);
 
@@ -769,7 +769,7 @@ int base_rollback(const ContainerSet *set, const char *base) {
         }
         event_log(LOG_NOTICE, NULL, base, "Rolled %s back to the version kept as %s.", base, version);
 
-        /* The version path now holds the version that was rolled back from. */
+        /* The version path now contains the version that was rolled back from. */
         r = remove_tree(version);
         if (base_changes_path(base, &change_record) >= 0)
                 (void) unlink(change_record);

@@ -4,10 +4,10 @@
 #include "config-load.h"
 
 /* An update replaces a base with a changed copy in one step. The copy is made next to the base
- * (".NAME.update"), COMMAND runs in it, the children are pruned against the old version, and
- * renameat2(RENAME_EXCHANGE) swaps the two directories atomically; the old version is kept in
- * ".NAME.versions/" for rollback. Killed at any point, the base is either the old or the new
- * version, never a mix, and the next update or rollback cleans up what was left. */
+ * (".NAME.update"), COMMAND runs in it, and the children are pruned against the old version.
+ * Then renameat2(RENAME_EXCHANGE) swaps the two directories atomically, and the old version is
+ * kept in ".NAME.versions/" for rollback. Killed at any point, the base is either the old or
+ * the new version, never a mix, and the next update or rollback cleans up what was left. */
 
 typedef struct UpdateOptions {
         const char *base;         /* normalized absolute path */

@@ -328,7 +328,7 @@ static int prepare(const ContainerSet *set, const Container *c) {
         if (r < 0)
                 return r;
 
-        /* The work directory holds overlayfs's private state: nobody else may look into it. */
+        /* The work directory contains overlayfs's private state, so only root may look into it. */
         r = make_layer_dir(c->work, 0, 0, 0700);
         if (r < 0)
                 return r;
