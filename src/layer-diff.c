@@ -16,7 +16,7 @@
 #include "log.h"
 #include "macro.h"
 
-/* Each level of the walk holds one descriptor per layer, so the depth is bounded to stay
+/* Each level of the walk keeps one descriptor per layer open, so the depth is bounded to stay
  * within the open file limit. Deeper directories are kept whole without being compared. */
 #define MAX_DEPTH 256u
 

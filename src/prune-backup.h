@@ -4,14 +4,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A backup directory of "prune --older-than-base": BACKUP/files/ holds the moved files at their
+/* A backup directory of "prune --older-than-base": BACKUP/files/ contains the moved files at their
  * paths relative to the upper's root, in directories with the owner, mode and mtime of the
  * upper directories they came from, and BACKUP/report.json the prune report. Files are moved
  * with rename(), so the backup must be on the upper's file system. */
 #define BACKUP_FILES "files"
 #define BACKUP_REPORT "report.json"
 
-/* Where "prune NAME --older-than-base" puts its backups, and "restore NAME" looks. */
+/* The parent of the per-child directories that "prune NAME --older-than-base" puts its backups
+ * in and "restore NAME" searches. */
 #define PRUNE_STATE_DIR "/var/lib/nspawn-overlay"
 
 typedef struct Backup {

@@ -56,9 +56,9 @@ static void decide_leaves(PruneReport *rep, const PruneOptions *o, const BaseCha
                         continue;
                 }
 
-                /* A file the base removed is "changed" only by the record; hard links and
-                 * metacopy files stay, because moving one name or a file without its data
-                 * would leave half of something behind. */
+                /* Only a change record can name a file the base removed. Hard links and
+                 * metacopy files stay, because moving one name, or a file without its data,
+                 * would leave half of it behind. */
                 if (!o->older_than_base || e->whiteout || e->metacopy || e->nlink != 1 ||
                     !(S_ISREG(e->mode) || S_ISLNK(e->mode)) ||
                     !(e->change == CHANGE_MODIFIED || e->change == CHANGE_METADATA ||
@@ -85,8 +85,8 @@ static int compare_strings(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Keep a candidate whose lower file another upper file was copied up from (a link or rename
- * by the guest): overlayfs finds that upper file by its origin and shows it at both paths, so
+/* Keep a candidate whose lower file is the origin of another upper file, after a link or rename
+ * by the guest. overlayfs finds that upper file by its origin and shows it at both paths, so
  * removing the candidate would show the other file's data and metadata there. */
 static int decide_shared_origins(PruneReport *rep) {
         LayerDiff *d = &rep->diff;
@@ -150,7 +150,7 @@ static int compare_by_inode(const void *a, const void *b, void *userdata) {
         return x < y ? -1 : x > y;
 }
 
-/* True if the index dir holds the entry name for the inode ino: one more link to count. */
+/* True if the index dir contains the entry name for the inode ino, one more link to count. */
 static bool index_entry_links(int index_fd, const char *name, ino_t ino) {
         struct stat st;
 
@@ -217,7 +217,7 @@ static int decide_hard_links(PruneReport *rep, int index_fd, bool *counts_bytes)
 }
 
 /* A directory goes when it is identical and everything in it goes. Children come after their
- * directory in pre-order, so a backward pass sees them first. */
+ * directory in pre-order, so a backward pass decides them first. */
 static int decide_directories(PruneReport *rep) {
         LayerDiff *d = &rep->diff;
         _cleanup_free_ uint32_t *kept_children = calloc(MAX(d->n, 1u), sizeof(uint32_t));

@@ -58,8 +58,12 @@ typedef struct PruneReport {
  * every upper entry whose removal leaves the merged view the same, and with
  * o->older_than_base move the files at paths the base changed. A SIGKILL at any point leaves
  * an upper layer that mounts and shows the same merged view, apart from the moved files and
- * the ctime of directories. Errors on single entries are logged and counted as failed; the
- * return value is negative only when nothing could be done. */
+ * the mtime of the directory whose entries were being removed.
+ * NOTE: that mtime is restored only when the directory is done, so a kill in between leaves
+ * the time of the last removal; a journal of the old mtimes replayed on the next run would
+ * close this gap.
+ * Errors on single entries are logged and counted as failed. The return value is negative only
+ * when nothing could be done. */
 int prune_layers(const PruneOptions *o, PruneReport *ret);
 
 void prune_report_done(PruneReport *r);

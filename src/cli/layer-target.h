@@ -27,8 +27,8 @@ int layer_target_from_container(const Container *c, LayerTarget *ret);
  * work may be NULL. */
 int layer_target_from_paths(const char *lowers, const char *upper, const char *work, bool userxattr, LayerTarget *ret);
 
-/* Fail with a message that names the child and says what to do when its overlay is mounted,
- * its upper layer is in use by any overlay mount or its machine runs. verb is the command
+/* Fail with a message that names the child and what to do when its overlay is mounted, its
+ * upper layer is in use by any overlay mount or its machine runs. verb is the command
  * ("prune"). */
 int layer_target_check_offline(const LayerTarget *t, sd_bus *bus, const char *verb);
 

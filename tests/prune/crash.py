@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Crash test of prune: SIGKILL at random points must leave an upper layer that mounts and
-shows the same merged view, apart from the mtime of a directory that lost entries: removing an
-entry sets it, and prune puts it back only once the directory's entries are done.
+shows the same merged view. The one exception is the mtime of a directory that lost entries.
+Removing an entry sets it, and prune puts it back only once the directory's entries are done.
 
 Usage: crash.py CLI KILLS
 """

@@ -36,7 +36,7 @@ def xattrs_of(path, skip_overlay=True):
 
 
 def entry_record(path):
-    """What a reader of the merged view sees at path, without link counts, inode numbers, atime or ctime."""
+    """Return what a reader of the merged view gets at path, without link counts, inode numbers, atime or ctime."""
     st = os.lstat(path)
     kind = stat.S_IFMT(st.st_mode)
     record = {
@@ -359,9 +359,9 @@ def view_without(path, lowers, upper, work, merged):
 def prunable_leftovers(upper, lowers, work, merged, merged_records):
     """List upper entries that prune kept although the merged view is the same without them.
 
-    A simple rule finds the candidates; each is then confirmed on the real overlay, which knows
-    cases the rule does not (an upper file copied up from the candidate's lower file shows at
-    both paths)."""
+    A simple rule finds the candidates, and the real overlay confirms each one. It covers cases
+    the rule misses, such as an upper file copied up from the candidate's lower file, which
+    overlayfs shows at both paths."""
     lower = Lowers(lowers)
     missed = []
     for directory, dirs, files in os.walk(upper):
