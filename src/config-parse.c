@@ -359,6 +359,17 @@ static bool absolute_or_empty(const char *s, size_t n) {
         return n == 0 || s[0] == '/';
 }
 
+/* Return the length of s up to its first ":" that no backslash escapes. systemd-nspawn reads
+ * "\:" as a colon and "\\" as a backslash inside the paths of --bind=. */
+static size_t unescaped_colon(const char *s) {
+        size_t i = 0;
+
+        while (s[i] && s[i] != ':')
+                i += s[i] == '\\' && s[i + 1] ? 2 : 1;
+
+        return i;
+}
+
 /* SOURCE[:DESTINATION[:OPTIONS]] as systemd-nspawn's --bind= takes it. */
 static int parse_bind_value(const ParseState *s, const char *key, const char *value, char ***list) {
         const char *source = value, *destination, *options = NULL;
@@ -379,9 +390,9 @@ static int parse_bind_value(const ParseState *s, const char *key, const char *va
         if (source[0] == '+')
                 source++;
 
-        source_len = strcspn(source, ":");
+        source_len = unescaped_colon(source);
         destination = source[source_len] == ':' ? source + source_len + 1 : NULL;
-        destination_len = destination ? strcspn(destination, ":") : 0;
+        destination_len = destination ? unescaped_colon(destination) : 0;
         if (destination && destination[destination_len] == ':')
                 options = destination + destination_len + 1;
 

@@ -27,43 +27,13 @@ void layer_target_done(LayerTarget *t) {
 /* The shift of a child whose lower layers are idmapped: recorded by prepare in the runtime
  * directory, or, after a reboot, the difference between the owners of the upper's root and the
  * base's root, which prepare makes exactly that. */
-static uid_t idmap_shift_of(const Container *c) {
-        _cleanup_free_ char *path = runtime_path(c->name, RUNTIME_USERNS_FILE);
-        _cleanup_fclose_ FILE *f = NULL;
-        struct stat upper_st, lower_st;
-        char line[256];
-        bool idmap = false;
-        unsigned long shift = 0;
-
-        f = path ? fopen(path, "re") : NULL;
-        if (f) {
-                while (fgets(line, sizeof(line), f)) {
-                        if (strneq(line, "MODE=", 5))
-                                idmap = strneq(line + 5, "idmap", 5);
-                        else if (strneq(line, "UID_SHIFT=", 10))
-                                shift = strtoul(line + 10, NULL, 10);
-                }
-                return idmap ? (uid_t) shift : 0;
-        }
-
-        if (!container_uses_layer_mounts(c) || !c->lowers || !c->lowers[0] ||
-            stat(c->upper, &upper_st) < 0 || stat(c->lowers[0], &lower_st) < 0)
-                return 0;
-
-        if (upper_st.st_uid > lower_st.st_uid && (upper_st.st_uid - lower_st.st_uid) % CHILD_UID_RANGE == 0 &&
-            upper_st.st_uid - lower_st.st_uid >= CHILD_UID_MIN)
-                return upper_st.st_uid - lower_st.st_uid;
-
-        return 0;
-}
-
 int layer_target_from_container(const Container *c, LayerTarget *ret) {
         _cleanup_(layer_target_done) LayerTarget t = {};
 
         t.container = c;
         t.label = c->name;
         t.userxattr = strv_contains(c->options, "userxattr");
-        t.lower_id_shift = idmap_shift_of(c);
+        t.lower_id_shift = child_lower_id_shift(c);
         t.upper = strdup(c->upper);
         t.work = strdup(c->work);
         if (!t.upper || !t.work)

@@ -67,6 +67,7 @@ static void test_all_keys(void) {
                    "Network=bridge:br0\n"
                    "PrivateUsers=131072:65536\n"
                    "Bind=/srv/www:/var/www:norbind\n"
+                   "Bind=/srv/a\\:b:/x\n"
                    "BindReadOnly=/etc/resolv.conf\n"
                    "Environment=LANG=C.UTF-8\n"
                    "Environment=HASH=#not-a-comment\n");
@@ -96,6 +97,7 @@ static void test_all_keys(void) {
         CHECK_INTEQ(c->private_users, PRIVATE_USERS_FIXED);
         CHECK_INTEQ(c->uid_shift, 131072);
         CHECK_STREQ(c->binds[0], "/srv/www:/var/www:norbind");
+        CHECK_STREQ(c->binds[1], "/srv/a\\:b:/x");
         CHECK_STREQ(c->binds_read_only[0], "/etc/resolv.conf");
         CHECK_STREQ(c->environment[1], "HASH=#not-a-comment");
         CHECK_STREQ(c->mount_unit, "srv-children-full.mount");
