@@ -107,6 +107,20 @@ testhost_prepare_root() {
 }
 
 testhost_install_product() {
+	# With TESTHOST_DEB set, the product comes from that Debian package, installed with apt-get
+	# the way an administrator would. The host image has every dependency, so no network is needed.
+	if [[ -n ${TESTHOST_DEB:-} ]]; then
+		cp -- "$TESTHOST_DEB" "$TESTHOST_ROOT/tmp/"
+		if ! chroot "$TESTHOST_ROOT" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y "/tmp/$(basename "$TESTHOST_DEB")" >"$TESTHOST_DIR/apt.log" 2>&1; then
+			cat "$TESTHOST_DIR/apt.log" >&2
+			testhost_die "apt-get install of '$TESTHOST_DEB' into the test host failed"
+			return 1
+		fi
+		rm -f -- "$TESTHOST_ROOT/tmp/$(basename "$TESTHOST_DEB")"
+		return 0
+	fi
+
 	testhost_check_build_dir || return 1
 
 	if ! meson install -C "$BUILD_DIR" --destdir "$TESTHOST_ROOT" --no-rebuild --quiet; then
