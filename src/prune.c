@@ -14,6 +14,7 @@
 #include "prune-backup.h"
 #include "prune-report.h"
 #include "prune.h"
+#include "prune-journal.h"
 #include "write-file.h"
 
 const char *prune_action_to_string(PruneAction a) {
@@ -427,6 +428,34 @@ static int apply(PruneReport *rep, const LayerStack *s, Backup *backup, const bo
         return 0;
 }
 
+/* Record the mtimes of the directories that apply() will take entries from, before it does. */
+static int journal_directories(const PruneReport *rep, const char *upper) {
+        const LayerDiff *d = &rep->diff;
+        _cleanup_free_ uint32_t *dirs = NULL;
+        _cleanup_free_ bool *seen = NULL;
+        size_t n = 0;
+
+        dirs = calloc(MAX(d->n, 1u), sizeof(uint32_t));
+        seen = calloc(MAX(d->n, 1u), sizeof(bool));
+        if (!dirs || !seen)
+                return log_oom();
+
+        for (uint32_t i = 1; i < d->n; i++) {
+                uint32_t parent = d->entries[i].parent;
+
+                if ((rep->actions[i] != PRUNE_REMOVE && rep->actions[i] != PRUNE_MOVE) || seen[parent])
+                        continue;
+
+                seen[parent] = true;
+                dirs[n++] = parent;
+        }
+
+        if (n == 0)
+                return 0;
+
+        return prune_journal_write(upper, d, dirs, n);
+}
+
 /* Count what a dry run would do, as apply() counts what it did. */
 static void count_planned(PruneReport *rep, const bool *counts_bytes) {
         for (uint32_t i = 1; i < rep->diff.n; i++) {
@@ -539,6 +568,11 @@ int prune_layers(const PruneOptions *o, PruneReport *ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open the layers of %s: %m", o->upper);
 
+        /* A prune killed earlier may have left directory mtimes changed. */
+        r = prune_journal_replay(o->upper, stack.upper_fd);
+        if (r < 0)
+                return r;
+
         if (o->older_than_base) {
                 r = load_change_records(o, &changes, &rep.change_record_used);
                 if (r < 0)
@@ -583,9 +617,15 @@ int prune_layers(const PruneOptions *o, PruneReport *ret) {
         if (o->dry_run)
                 count_planned(&rep, counts_bytes);
         else {
+                r = journal_directories(&rep, o->upper);
+                if (r < 0)
+                        return r;
+
                 r = apply(&rep, &stack, &backup, counts_bytes, index_fd);
                 if (r < 0)
                         return log_oom();
+
+                prune_journal_remove(o->upper);
         }
 
         for (uint32_t i = 0; i < rep.diff.n; i++)

@@ -57,11 +57,9 @@ typedef struct PruneReport {
 /* Prune one upper layer against the lower layers o->lowers, which must be unmounted: remove
  * every upper entry whose removal leaves the merged view the same, and with
  * o->older_than_base move the files at paths the base changed. A SIGKILL at any point leaves
- * an upper layer that mounts and shows the same merged view, apart from the moved files and
- * the mtime of the directory whose entries were being removed.
- * NOTE: that mtime is restored only when the directory is done, so a kill in between leaves
- * the time of the last removal; a journal of the old mtimes replayed on the next run would
- * close this gap.
+ * an upper layer that mounts and shows the same merged view, apart from the moved files. Until
+ * the next prune or the prepare unit replays the journal (prune-journal.h), directories whose
+ * entries were being removed may show the time of the last removal.
  * Errors on single entries are logged and counted as failed. The return value is negative only
  * when nothing could be done. */
 int prune_layers(const PruneOptions *o, PruneReport *ret);

@@ -15,6 +15,7 @@
 #include "idmap.h"
 #include "layer-checks.h"
 #include "log.h"
+#include "prune-journal.h"
 #include "machine-name.h"
 #include "runtime-dir.h"
 #include "strbuf.h"
@@ -280,6 +281,17 @@ static int write_runtime_files(const Container *c, const UsernsPlan *plan, uid_t
         return 0;
 }
 
+/* A prune that was killed may have left directory mtimes of the upper changed; the merged view
+ * must show the old ones. */
+static int replay_prune_journal(const Container *c) {
+        _cleanup_close_ int fd = open(c->upper, O_RDONLY|O_DIRECTORY|O_CLOEXEC);
+
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open upper layer %s: %m", c->upper);
+
+        return prune_journal_replay(c->upper, fd);
+}
+
 /* An update swaps the base while it holds the base's lock; a child must not mount it then. */
 static int check_no_update_running(const Container *c) {
         for (char **l = c->lowers; *l; l++) {
@@ -334,6 +346,10 @@ static int prepare(const ContainerSet *set, const Container *c) {
                 return r;
 
         r = check_upper_and_work(c);
+        if (r < 0)
+                return r;
+
+        r = replay_prune_journal(c);
         if (r < 0)
                 return r;
 
