@@ -23,6 +23,7 @@
 #include "base-lock.h"
 #include "base-update.h"
 #include "child-lock.h"
+#include "child-units.h"
 #include "event-log.h"
 #include "layer-stack.h"
 #include "log.h"
@@ -310,49 +311,18 @@ static void unlock_children(ChildState *children, size_t n) {
         free(children);
 }
 
-static char *child_service(const Container *c) {
-        char *s;
-
-        return asprintf(&s, NSPAWN_UNIT_PREFIX "%s.service", c->name) < 0 ? NULL : s;
-}
-
-static char *child_automount(const Container *c) {
-        size_t stem = strlen(c->mount_unit) - strlen(".mount");
-        char *s;
-
-        return asprintf(&s, "%.*s.automount", (int) stem, c->mount_unit) < 0 ? NULL : s;
-}
-
 /* Stop the child and unmount it, remembering whether it ran. */
 static int stop_child(sd_bus *bus, const char *base, ChildState *child) {
         const Container *c = child->container;
-        _cleanup_free_ char *service = child_service(c), *automount = child_automount(c), *state = NULL;
-        int r;
 
-        if (!service || !automount)
-                return log_oom();
+        if (bus)
+                return child_units_stop(bus, c, base, &child->was_running);
 
-        if (bus) {
-                if (unit_get_active_state(bus, service, &state) >= 0)
-                        child->was_running = unit_state_is_up(state);
-
-                if (child->was_running) {
-                        r = unit_stop_and_wait(bus, service, UNIT_TIMEOUT_USEC);
-                        if (r < 0)
-                                return r;
-                        event_log(LOG_INFO, c->name, base, "Stopped child %s for the update of %s.", c->name, base);
-                }
-
-                (void) unit_stop_and_wait(bus, automount, UNIT_TIMEOUT_USEC);
-                r = unit_stop_and_wait(bus, c->mount_unit, UNIT_TIMEOUT_USEC);
-                if (r < 0)
-                        return r;
-        }
-
+        /* Without systemd there are no units to stop; the overlay must not be mounted. */
         mount_state_reload();
         if (mount_state_of(c->directory) != MOUNT_STATE_UNMOUNTED)
-                return log_error_errno(EBUSY, "Child %s is still mounted at %s. Unmount it (systemctl stop %s) and run the update again.",
-                                       c->name, c->directory, c->mount_unit);
+                return log_error_errno(EBUSY, "Child %s is still mounted at %s. Unmount it and run the update again.",
+                                       c->name, c->directory);
 
         return 0;
 }
@@ -405,8 +375,9 @@ static void restart_children(sd_bus *bus, const char *base, ChildState *children
                         children[i].lock_fd = -EBADF;
                 }
 
-                service = child_service(c);
-                if (service && unit_start_and_wait(bus, service, UNIT_TIMEOUT_USEC) >= 0)
+                if (asprintf(&service, NSPAWN_UNIT_PREFIX "%s.service", c->name) < 0)
+                        continue;
+                if (unit_start_and_wait(bus, service, UNIT_TIMEOUT_USEC) >= 0)
                         event_log(LOG_INFO, c->name, base, "Restarted child %s after the update of %s.", c->name, base);
         }
 }

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include "base-changes.h"
+#include "child-units.h"
 #include "cli.h"
+#include "event-log.h"
+#include "unit-control.h"
 #include "json.h"
 #include "layer-target.h"
 #include "log.h"
@@ -26,6 +29,7 @@ static const char *arg_upper = NULL;
 static const char *arg_work = NULL;
 static char **arg_changes = NULL;
 static unsigned arg_threads = 0;
+static bool arg_stop = false;
 
 static void help(void) {
         printf("nspawn-overlay prune NAME...|--all [OPTIONS...]\n"
@@ -37,6 +41,8 @@ static void help(void) {
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --all              Prune every configured child that is stopped\n"
+               "     --stop             Stop a running child and unmount it first, and start it\n"
+               "                        again afterwards\n"
                "     --dry-run          Report what would be done, change nothing\n"
                "     --ignore-mtime     Prune files that differ only in their modification time\n"
                "     --older-than-base  Also move the child's files at paths the base changed into\n"
@@ -69,6 +75,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_USERXATTR,
                 ARG_THREADS,
                 ARG_JSON,
+                ARG_STOP,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -84,6 +91,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "userxattr",       no_argument,       NULL, ARG_USERXATTR       },
                 { "threads",         required_argument, NULL, ARG_THREADS         },
                 { "json",            optional_argument, NULL, ARG_JSON            },
+                { "stop",            no_argument,       NULL, ARG_STOP            },
                 {}
         };
         int c;
@@ -136,6 +144,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_threads = (unsigned) n;
                         break;
                 }
+                case ARG_STOP:
+                        arg_stop = true;
+                        break;
                 case ARG_JSON:
                         arg_json = true;
                         break;
@@ -210,7 +221,32 @@ static char *default_backup_dir(const LayerTarget *t) {
         return path;
 }
 
-static int prune_target(const LayerTarget *t, sd_bus *bus, StrBuf *json) {
+/* With --stop, stop the child's machine and units so that its layers may be changed. Stores
+ * whether the machine ran, to start it again afterwards. */
+static int stop_if_asked(const LayerTarget *t, sd_bus *bus, bool *ret_was_running) {
+        const Container *c = t->container;
+
+        *ret_was_running = false;
+        if (!arg_stop || !c)
+                return 0;
+        if (!bus)
+                return log_error_errno(ENOTCONN, "--stop needs systemd on the system bus to stop %s.", c->name);
+
+        return child_units_stop(bus, c, c->lowers[0], ret_was_running);
+}
+
+static void start_again(const LayerTarget *t, sd_bus *bus, bool was_running) {
+        _cleanup_free_ char *service = NULL;
+        const Container *c = t->container;
+
+        if (!was_running || asprintf(&service, "systemd-nspawn@%s.service", c->name) < 0)
+                return;
+
+        if (unit_start_and_wait(bus, service, 5 * 60 * UINT64_C(1000000)) >= 0)
+                event_log(LOG_INFO, c->name, c->lowers[0], "Started %s again after pruning.", service);
+}
+
+static int prune_stopped_target(const LayerTarget *t, sd_bus *bus, StrBuf *json) {
         _cleanup_(prune_report_done) PruneReport report = {};
         _cleanup_strv_free_ char **records = NULL;
         _cleanup_free_ char *backup = NULL;
@@ -261,6 +297,13 @@ static int prune_target(const LayerTarget *t, sd_bus *bus, StrBuf *json) {
         if (r < 0)
                 return r;
 
+        if (!report.dry_run)
+                event_log(LOG_INFO, t->container ? t->container->name : NULL, t->lowers ? t->lowers[0] : NULL,
+                          "Pruned %llu files, %llu directories and %llu whiteouts (%llu bytes) from %s; moved %llu files aside.",
+                          (unsigned long long) report.removed_files, (unsigned long long) report.removed_directories,
+                          (unsigned long long) report.removed_whiteouts, (unsigned long long) report.bytes_freed,
+                          t->label, (unsigned long long) report.moved);
+
         if (json) {
                 if (json->len > 1)
                         strbuf_append_char(json, ',');
@@ -272,6 +315,21 @@ static int prune_target(const LayerTarget *t, sd_bus *bus, StrBuf *json) {
         }
 
         return report.failed > 0 ? -EIO : 0;
+}
+
+static int prune_target(const LayerTarget *t, sd_bus *bus, StrBuf *json) {
+        bool was_running;
+        int r;
+
+        r = stop_if_asked(t, bus, &was_running);
+        if (r < 0)
+                return r;
+
+        r = prune_stopped_target(t, bus, json);
+
+        /* Started only now: its prepare unit takes the lock that the prune held. */
+        start_again(t, bus, was_running);
+        return r;
 }
 
 int verb_prune(int argc, char *argv[]) {

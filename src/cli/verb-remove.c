@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "child-units.h"
 #include "cli.h"
 #include "event-log.h"
 #include "log.h"
@@ -16,7 +17,6 @@
 #include "unit-files.h"
 
 /* systemd enforces each unit's own stop timeout, so this only bounds the wait. */
-#define STOP_TIMEOUT_USEC (5ULL * 60 * 1000000)
 
 static const char *first_base(const Container *c) {
         return c->bases ? c->bases[0] : NULL;
@@ -100,42 +100,15 @@ static int check_config_removable(const Container *c, const char *config_dir) {
 }
 
 static int stop_units(sd_bus *bus, const Container *c) {
-        _cleanup_free_ char *service = NULL, *prepare = NULL, *automount = NULL;
-        const char *units[4];
-        size_t n = 0;
+        _cleanup_free_ char *service = NULL;
         int r;
 
-        if (asprintf(&service, "systemd-nspawn@%s.service", c->name) < 0 ||
-            asprintf(&prepare, "nspawn-overlay-prepare@%s.service", c->name) < 0)
+        r = child_units_stop(bus, c, first_base(c), NULL);
+        if (r < 0)
+                return r;
+
+        if (asprintf(&service, "systemd-nspawn@%s.service", c->name) < 0)
                 return log_oom();
-
-        /* Stop the machine first. The automount goes before the mount, because it would mount the
-         * overlay again on access. The prepare unit goes last: its stop releases the lower layers. */
-        units[n++] = service;
-        if (c->mount_unit) {
-                size_t stem = strlen(c->mount_unit) - strlen(".mount");
-
-                if (asprintf(&automount, "%.*s.automount", (int) stem, c->mount_unit) < 0)
-                        return log_oom();
-                units[n++] = automount;
-                units[n++] = c->mount_unit;
-        }
-        units[n++] = prepare;
-
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *state = NULL;
-
-                r = unit_get_active_state(bus, units[i], &state);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read the state of %s: %m", units[i]);
-                if (streq(state, "inactive"))
-                        continue;
-
-                r = unit_stop_and_wait(bus, units[i], STOP_TIMEOUT_USEC);
-                if (r < 0)
-                        return r;
-                event_log(LOG_INFO, c->name, first_base(c), "Stopped %s.", units[i]);
-        }
 
         r = unit_file_disable(bus, service);
         if (r < 0)

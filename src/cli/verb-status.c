@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child-units.h"
 #include "cli.h"
 #include "disk-usage.h"
 #include "json.h"
@@ -14,40 +15,6 @@
 #include "runtime-dir.h"
 #include "unit-render.h"
 #include "userns-plan.h"
-
-typedef struct StatusUnits {
-        char *mount;
-        char *automount;          /* NULL with Automount=no */
-        char *service;
-        char *prepare;
-} StatusUnits;
-
-static void status_units_done(StatusUnits *u) {
-        free(u->mount);
-        free(u->automount);
-        free(u->service);
-        free(u->prepare);
-}
-
-static int status_units_make(const Container *c, StatusUnits *ret) {
-        size_t stem = strlen(c->mount_unit) - strlen(".mount");
-
-        *ret = (StatusUnits) {};
-        ret->mount = strdup(c->mount_unit);
-        if (c->automount && asprintf(&ret->automount, "%.*s.automount", (int) stem, c->mount_unit) < 0)
-                ret->automount = NULL;
-        if (asprintf(&ret->service, NSPAWN_UNIT_PREFIX "%s.service", c->name) < 0)
-                ret->service = NULL;
-        if (asprintf(&ret->prepare, PREPARE_UNIT_PREFIX "%s.service", c->name) < 0)
-                ret->prepare = NULL;
-
-        if (!ret->mount || !ret->service || !ret->prepare || (c->automount && !ret->automount)) {
-                status_units_done(ret);
-                return log_oom();
-        }
-
-        return 0;
-}
 
 /* A settings file can replace the command line options we generate (--settings=override). */
 static const char *find_nspawn_settings(const char *name, char buf[static 4096]) {
@@ -106,7 +73,7 @@ static void read_userns_status(const Container *c, UsernsStatus *ret) {
         log_set_max_level(saved_level);
 }
 
-static void print_status(const ContainerInfo *info, const StatusUnits *u, const UsernsStatus *userns, const char *exec_start,
+static void print_status(const ContainerInfo *info, const ChildUnits *u, const UsernsStatus *userns, const char *exec_start,
                          const char *generated, const char *dropins, const char *settings) {
         const Container *c = info->container;
         char size[16];
@@ -129,7 +96,7 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
                 printf("   User NS: %s when started (%s)\n", userns->mode, userns->reason);
         printf("       Units: %s\n", u->service);
         printf("              %s\n", u->mount);
-        if (u->automount)
+        if (info->container->automount)
                 printf("              %s\n", u->automount);
         printf("              %s\n", u->prepare);
         if (dropins && *dropins)
@@ -144,7 +111,7 @@ static void print_status(const ContainerInfo *info, const StatusUnits *u, const 
                 printf("        Note: Options= enables an overlay feature that forbids changing the base while the child exists.\n");
 }
 
-static void append_json_status(StrBuf *b, const ContainerInfo *info, const StatusUnits *u, const UsernsStatus *userns, const char *exec_start,
+static void append_json_status(StrBuf *b, const ContainerInfo *info, const ChildUnits *u, const UsernsStatus *userns, const char *exec_start,
                                const char *generated, const char *settings) {
         container_info_append_json(b, info);
 
@@ -158,7 +125,7 @@ static void append_json_status(StrBuf *b, const ContainerInfo *info, const Statu
         json_append_member_bool(b, false, "user_namespace_recorded", userns->recorded);
         json_append_member_string(b, false, "service_unit", u->service);
         json_append_member_string(b, false, "mount_unit", u->mount);
-        json_append_member_string(b, false, "automount_unit", u->automount);
+        json_append_member_string(b, false, "automount_unit", info->container->automount ? u->automount : NULL);
         json_append_member_string(b, false, "prepare_unit", u->prepare);
         json_append_member_string(b, false, "exec_start", exec_start ?: generated);
         json_append_member_bool(b, false, "exec_start_from_systemd", exec_start != NULL);
@@ -171,7 +138,7 @@ int verb_status(int argc, char *argv[]) {
         _cleanup_free_ char *exec_start = NULL, *dropins = NULL;
         ContainerSet set = {};
         ContainerInfo info = {};
-        StatusUnits units = {};
+        ChildUnits units = {};
         UsernsStatus userns;
         Container *c;
         sd_bus *bus = NULL;
@@ -183,7 +150,7 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
 
-        r = status_units_make(c, &units);
+        r = child_units_make(c, &units);
         if (r < 0)
                 goto finish;
 
@@ -210,7 +177,7 @@ int verb_status(int argc, char *argv[]) {
 
 finish:
         container_info_done(&info);
-        status_units_done(&units);
+        child_units_done(&units);
         sd_bus_flush_close_unref(bus);
         container_set_done(&set);
         return r;

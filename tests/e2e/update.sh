@@ -202,6 +202,18 @@ done
 check "an update after the killed ones works" testhost_run nspawn-overlay update "$BASE" -- sh -c 'echo v3 >/etc/base-release'
 check_output "the base has v3" "v3" testhost_run cat "$BASE_DIR/etc/base-release"
 
+# prune of a running child: refused, unless asked to stop it first.
+check_eventually "$CHILD_BOOT_TIMEOUT" "$RUN runs before the prune" guest_booted "$RUN"
+check "$RUN copies up another unchanged file" guest_run "$RUN" sh -c 'chmod "$(stat -c %a /etc/issue)" /etc/issue'
+check_fails_with "prune refuses a running child" "Refusing to prune $RUN" testhost_run nspawn-overlay prune "$RUN"
+run_invocation=$(invocation_of "$RUN")
+check "prune --stop prunes a running child" testhost_run nspawn-overlay prune "$RUN" --stop
+check "the unchanged copy-up is pruned" testhost_run test ! -e "$IMAGE_DIR/${RUN}_up/etc/issue"
+check_output "$RUN runs again after prune --stop" "active" service_state "$RUN"
+check "$RUN was restarted by prune --stop" test "$(invocation_of "$RUN")" != "$run_invocation"
+check_contains "the journal has the prune of $RUN" "Pruned .* from $RUN" \
+	testhost_run journalctl --no-pager -o cat "NSPAWN_OVERLAY_CHILD=$RUN"
+
 check "rollback" testhost_run nspawn-overlay rollback "$BASE"
 check_output "the base is back to the version before" "v2" testhost_run cat "$BASE_DIR/etc/base-release"
 check_eventually "$CHILD_BOOT_TIMEOUT" "$RUN boots on the rolled-back base" guest_booted "$RUN"
