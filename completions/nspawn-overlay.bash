@@ -70,7 +70,7 @@ _nspawn_overlay() {
 	remove) options='--purge --yes --no-reload' ;;
 	list | status | fstab | verify) options='' ;;
 	diff) options='--ignore-mtime --lower= --upper= --userxattr --json' ;;
-	prune) options='--all --dry-run --ignore-mtime --older-than-base --backup= --changes= --lower= --upper= --work= --userxattr --threads= --json' ;;
+	prune) options='--all --stop --dry-run --ignore-mtime --older-than-base --backup= --changes= --lower= --upper= --work= --userxattr --threads= --json' ;;
 	restore) options='--backup= --upper=' ;;
 	update) options='--keep=' ;;
 	*) options='' ;;
