@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "base-changes.h"
+#include "fs-util.h"
 #include "macro.h"
 #include "unit-name.h"
 
@@ -33,46 +34,6 @@ void base_changes_done(BaseChanges *c) {
         *c = (BaseChanges) {};
 }
 
-static int read_all(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0, allocated = 0;
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-
-        for (;;) {
-                size_t n;
-
-                if (allocated - size < 65536) {
-                        char *p = realloc(data, allocated + 65536 + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        data = p;
-                        allocated += 65536;
-                }
-
-                n = fread(data + size, 1, allocated - size, f);
-                size += n;
-                if (n == 0) {
-                        if (ferror(f))
-                                return -EIO;
-                        break;
-                }
-        }
-
-        if (!data) {
-                data = malloc(1);
-                if (!data)
-                        return -ENOMEM;
-        }
-        data[size] = '\0';
-        *ret = TAKE_PTR(data);
-        *ret_size = size;
-        return 0;
-}
-
 /* Drop a leading "/" and "./" and reject records that name nothing. */
 static char *clean_record(char *s) {
         while (*s == '/' || (s[0] == '.' && s[1] == '/'))
@@ -97,7 +58,7 @@ int base_changes_load(BaseChanges *c, const char *path) {
         assert(c);
         assert(path);
 
-        r = read_all(path, &data, &size);
+        r = read_full_file(path, &data, &size);
         if (r < 0)
                 return r;
 

@@ -8,31 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "layer-stack.h"
 #include "log.h"
 #include "macro.h"
 #include "prune-backup.h"
-
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-
-        if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                return -errno;
-
-        return 0;
-}
 
 void backup_done(Backup *b) {
         free(b->dir);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fs-util.h"
 #include "layer-stack.h"
 #include "log.h"
 #include "macro.h"
@@ -73,39 +74,6 @@ void prune_journal_remove(const char *upper) {
                 log_warning_errno(errno, "Failed to remove the prune journal %s: %m", path);
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0, allocated = 0;
-
-        if (!f)
-                return -errno;
-
-        for (;;) {
-                size_t n;
-
-                if (allocated - size < 4096) {
-                        char *p = realloc(data, allocated + 65536 + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        data = p;
-                        allocated += 65536;
-                }
-
-                n = fread(data + size, 1, allocated - size, f);
-                size += n;
-                if (n == 0)
-                        break;
-        }
-        if (ferror(f))
-                return -EIO;
-
-        data[size] = '\0';
-        *ret = TAKE_PTR(data);
-        *ret_size = size;
-        return 0;
-}
-
 static void restore_one(int upper_fd, const char *record) {
         struct timespec times[2] = { { .tv_nsec = UTIME_OMIT } };
         long long sec;
@@ -153,7 +121,7 @@ int prune_journal_replay(const char *upper, int upper_fd) {
 
         remove_stale_temporaries(path);
 
-        r = read_file(path, &data, &size);
+        r = read_full_file(path, &data, &size);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "fs-util.h"
 #include "event-log.h"
 #include "layer-checks.h"
 #include "log.h"
@@ -227,24 +228,6 @@ static int check_layers_for_create(const Container *c) {
                 log_notice("Upper layer %s already exists and is reused.", c->upper);
 
         return 0;
-}
-
-/* Create every missing directory of path, like "mkdir -p". */
-static int mkdir_p(const char *path, mode_t mode) {
-        _cleanup_free_ char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-
-        for (char *slash = strchr(copy + 1, '/');; slash = strchr(slash + 1, '/')) {
-                if (slash)
-                        *slash = '\0';
-                if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!slash)
-                        return 0;
-                *slash = '/';
-        }
 }
 
 /* Create the mount point, because machinectl looks the image up in its directory before it

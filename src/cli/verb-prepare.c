@@ -12,6 +12,7 @@
 #include "base-lock.h"
 #include "child-machine-id.h"
 #include "cli.h"
+#include "fs-util.h"
 #include "idmap.h"
 #include "layer-checks.h"
 #include "log.h"
@@ -23,32 +24,13 @@
 #include "userns-plan.h"
 #include "write-file.h"
 
-static int mkdir_parents(const char *path, bool including_last) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return log_oom();
-
-        for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return log_error_errno(errno, "Failed to create directory %s: %m", p);
-                *slash = '/';
-        }
-
-        if (including_last && mkdir(p, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create directory %s: %m", p);
-
-        return 0;
-}
-
 /* Create dir with exactly this owner and mode, unless it exists. Returns 1 if it was created. */
 static int make_layer_dir(const char *path, uid_t uid, gid_t gid, mode_t mode) {
         int r;
 
-        r = mkdir_parents(path, false);
+        r = mkdir_parents(path);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to create the parent directories of %s: %m", path);
 
         if (mkdir(path, 0700) < 0) {
                 if (errno == EEXIST)
@@ -332,9 +314,9 @@ static int prepare(const ContainerSet *set, const Container *c) {
         runtime = runtime_path(c->name, NULL);
         if (!runtime)
                 return log_oom();
-        r = mkdir_parents(runtime, true);
+        r = mkdir_p(runtime, 0755);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to create %s: %m", runtime);
 
         r = make_upper(set, c, &plan, &shift);
         if (r < 0)
