@@ -4,9 +4,9 @@
 #include "layer-diff.h"
 
 /* Removing an entry sets its directory's mtime, which the merged view shows. prune puts the old
- * mtime back when the directory is done; for a prune killed before that, it first writes the
- * mtimes of every directory it will change into a journal, which the next prune, or the prepare
- * unit before the next mount, replays.
+ * mtime back when the directory is done. In case it is killed before that, it first writes the
+ * mtimes of every directory it will change into a journal. The next prune, or the prepare unit
+ * before the next mount, replays it.
  *
  * Location: PRUNE_JOURNAL_DIR/UPPER.journal, UPPER being the upper directory's path escaped as
  * "systemd-escape --path" does. Records: "SECONDS NANOSECONDS PATH\0", PATH relative to the

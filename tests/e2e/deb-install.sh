@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Debian package in a booted test host: build the .deb with dpkg-buildpackage, install it
-# into a fresh test host with "apt-get install ./FILE.deb" (the host image carries every
-# runtime dependency, so no network is needed), and run the core end-to-end scenario on it.
+# The Debian package in a booted test host. This builds the .deb with dpkg-buildpackage,
+# installs it into a fresh test host with "apt-get install ./FILE.deb" and runs the core
+# end-to-end scenario on it. The host image carries every runtime dependency, so no network
+# is needed.
 # Run as root; needs dpkg-buildpackage and debhelper (tools/install-deps installs them).
 set -euo pipefail
 
