@@ -7,7 +7,7 @@
 
 /* The directories of one overlay, opened once. Everything below them is reached with *at()
  * calls relative to these descriptors, never by path strings, and never through a symlink or
- * across a mount point: the upper layer is written by the guest, so any name in it may be a
+ * across a mount point. The upper layer is written by the guest, so any name in it may be a
  * symlink planted to lead the host elsewhere. */
 typedef struct LayerStack {
         int upper_fd;
@@ -38,7 +38,7 @@ void layer_stack_done(LayerStack *s);
 /* What the merged view shows at a name when the upper layer has nothing there. */
 typedef struct LowerEntry {
         int layer;                /* index into the lower layers; -1 when no lower entry shows */
-        int dir_fd;               /* the lower directory that holds it (borrowed) */
+        int dir_fd;               /* the lower directory that contains it (borrowed) */
         bool mount_point;         /* another file system is mounted on it: not a layer entry */
         struct stat st;
 } LowerEntry;

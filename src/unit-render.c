@@ -67,8 +67,8 @@ void unit_render_mount(StrBuf *b, const Container *c) {
 void unit_render_automount(StrBuf *b, const Container *c) {
         render_unit_section(b, c, "Automount for the overlay root of container");
 
-        /* Without autofs in the kernel the automount could only fail and mark the system degraded;
-         * the container still starts, because its service pulls in the mount itself. */
+        /* Without autofs in the kernel the automount could only fail and mark the system degraded.
+         * The container starts without it, because its service pulls in the mount itself. */
         strbuf_append(b, "ConditionPathExists=/dev/autofs\n");
 
         strbuf_append(b, "\n[Automount]\nWhere=");
@@ -193,7 +193,7 @@ void unit_render_base_guard(StrBuf *b, const Container *c, const char *base_name
                       "\n[Unit]\nDocumentation=man:nspawn-overlay.conf(5)\nSourcePath=");
         unit_append_value(b, c->path);
 
-        /* machinectl start asks for a manual start: refusing it leaves no failed unit behind. */
+        /* machinectl start requests a manual start, and refusing that leaves no failed unit behind. */
         strbuf_append(b, "\nRefuseManualStart=yes\n");
 
         /* A start pulled in by a dependency (the base enabled for machines.target) is checked
