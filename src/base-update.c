@@ -32,6 +32,7 @@
 #include "mount-state.h"
 #include "path-util.h"
 #include "prune.h"
+#include "remove-tree.h"
 #include "strbuf.h"
 #include "unit-control.h"
 #include "unit-name.h"
@@ -134,18 +135,12 @@ static int run_program(char *const argv[]) {
         return log_error_errno(EINTR, "%s was killed by signal %d.", argv[0], WTERMSIG(status));
 }
 
-static int remove_tree(const char *path) {
-        char *argv[] = { (char *) "rm", (char *) "-rf", (char *) "--one-file-system", (char *) "--", (char *) path, NULL };
-        int r;
-
+/* Remove a leftover tree of ours, if there is one. */
+static int remove_if_present(const char *path) {
         if (access(path, F_OK) < 0)
                 return 0;
 
-        r = run_program(argv);
-        if (r != 0)
-                return log_error_errno(r < 0 ? r : EIO, "Failed to remove %s.", path);
-
-        return 0;
+        return remove_tree(path);
 }
 
 /* The state file: the phase, the staging copy's inode (to tell after a crash whether the
@@ -255,7 +250,7 @@ static int recover(const BasePaths *p, char **ret_stopped) {
                         return r;
         } else {
                 log_notice("Removing the unfinished copy %s of an interrupted update.", p->staging);
-                r = remove_tree(p->staging);
+                r = remove_if_present(p->staging);
                 if (r < 0)
                         return r;
         }
@@ -539,7 +534,7 @@ static int drop_old_versions(const BasePaths *p, unsigned keep) {
 
                 if (entries[i]->d_name[0] != '.' && i < kept_from) {
                         path = path_join(p->versions, entries[i]->d_name);
-                        if (!path || remove_tree(path) < 0)
+                        if (!path || remove_if_present(path) < 0)
                                 r = -EIO;
                         else
                                 log_info("Removed old version %s.", path);
@@ -636,7 +631,7 @@ static int update_locked(sd_bus *bus, const BasePaths *p, const UpdateOptions *o
         return 0;
 
 undo:
-        (void) remove_tree(p->staging);
+        (void) remove_if_present(p->staging);
         (void) unlink(p->state);
         return r;
 }
@@ -741,7 +736,7 @@ int base_rollback(const ContainerSet *set, const char *base) {
         event_log(LOG_NOTICE, NULL, base, "Rolled %s back to the version kept as %s.", base, version);
 
         /* The version path now contains the version that was rolled back from. */
-        r = remove_tree(version);
+        r = remove_if_present(version);
         if (base_changes_path(base, &change_record) >= 0)
                 (void) unlink(change_record);
 
