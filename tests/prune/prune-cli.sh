@@ -9,7 +9,7 @@ set -euo pipefail
 # The lock directory is on /run: a private /run keeps the test's locks off the host.
 if [[ -z ${NSPAWN_OVERLAY_TEST_NAMESPACE:-} ]]; then
 	export NSPAWN_OVERLAY_TEST_NAMESPACE=1
-	exec unshare --mount --propagation private -- sh -c 'mount -t tmpfs tmpfs /run && exec bash "$0" "$@"' "$0" "$@"
+	exec unshare --mount --propagation private -- sh -c 'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib && exec bash "$0" "$@"' "$0" "$@"
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)

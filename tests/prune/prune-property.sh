@@ -7,7 +7,10 @@ set -euo pipefail
 
 if [[ -z ${NSPAWN_OVERLAY_TEST_NAMESPACE:-} ]]; then
 	export NSPAWN_OVERLAY_TEST_NAMESPACE=1
-	exec unshare --mount --propagation private -- bash "$0" "$@"
+	# prune keeps its journal and locks under /var/lib/nspawn-overlay and /run; fresh tmpfs
+	# mounts there keep them off the host and end with the namespace.
+	exec unshare --mount --propagation private -- sh -c \
+		'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib && exec bash "$0" "$@"' "$0" "$@"
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
