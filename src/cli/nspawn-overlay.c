@@ -27,6 +27,7 @@ static bool arg_help = false;
 
 typedef struct Verb {
         const char *name;
+        const char *summary;      /* one line for the list of verbs */
         int min_args;             /* arguments after the verb */
         int max_args;             /* -1: any number */
         int (*run)(int argc, char *argv[]);
@@ -37,7 +38,7 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "create", 1, -1, verb_create, "create NAME --base=BASE [KEY=VALUE...]",
+        { "create", "Write, check and optionally start a new child", 1, -1, verb_create, "create NAME --base=BASE [KEY=VALUE...]",
           "Write /etc/nspawn-overlay/NAME.conf for a new child of BASE, check it as the generator\n"
           "does, create its mount point and reload systemd. KEY=VALUE sets any other key of\n"
           "nspawn-overlay.conf(5), e.g. ImageDirectory=/var/lib/container Network=host.",
@@ -46,58 +47,58 @@ static const Verb verbs[] = {
           "     --enable        Enable systemd-nspawn@NAME.service, so it starts at boot\n"
           "     --start         Start systemd-nspawn@NAME.service and wait until it runs\n"
           "     --no-reload     Write the config only; do not reload systemd\n" },
-        { "remove", 1, 1, verb_remove, "remove NAME [--purge [--yes]]",
+        { "remove", "Stop a child and delete its config (and layers)", 1, 1, verb_remove, "remove NAME [--purge [--yes]]",
           "Stop container NAME, its mount and automount, disable it, delete its config from\n"
           "/etc/nspawn-overlay and reload systemd. Its upper layer stays unless --purge is given.\n"
           "A base image is never deleted.",
           "     --purge         Also delete the upper layer and work directory\n"
           "     --yes           Do not ask before deleting them (required without a terminal)\n"
           "     --no-reload     Do not stop units or reload systemd; only delete files\n" },
-        { "list", 0, 0, verb_list, "list [--json] [--no-legend]",
+        { "list", "List every child and its state", 0, 0, verb_list, "list [--json] [--no-legend]",
           "List every configured container: base, mount point, mount state, machine state\n"
           "(from systemd-machined) and the disk space its upper layer uses." },
-        { "status", 1, 1, verb_status, "status NAME [--json]",
+        { "status", "Show one child, its units and the ExecStart= in force", 1, 1, verb_status, "status NAME [--json]",
           "Show one container: its config files, layers, mount and machine state, the units\n"
           "generated for it and the ExecStart= that systemd actually applies." },
-        { "fstab", 0, -1, verb_fstab, "fstab [NAME...]",
+        { "fstab", "Print equivalent /etc/fstab lines", 0, -1, verb_fstab, "fstab [NAME...]",
           "Print /etc/fstab lines equivalent to the generated mount units, for hosts that\n"
           "prefer fstab. The upper and work directories must then be created by hand." },
-        { "verify", 0, -1, verb_verify, "verify [NAME...]",
+        { "verify", "Check the configs and the directories they name", 0, -1, verb_verify, "verify [NAME...]",
           "Check the configs as the generator does, and the directories the mounts need.\n"
           "Prints every problem; exits with 1 if any container has an error." },
-        { "check-base", 1, 1, verb_check_base, "check-base NAME",
+        { "check-base", "Fail if an image is the base of children", 1, 1, verb_check_base, "check-base NAME",
           "Fail if NAME is the base image of a configured container. Run by the generated\n"
           "drop-in of systemd-nspawn@NAME.service so that a base is not booted under its children." },
-        { "prepare", 1, 1, verb_prepare, "prepare NAME",
+        { "prepare", "Check and create a child's layers (prepare unit)", 1, 1, verb_prepare, "prepare NAME",
           "Check the layers of container NAME and create its upper and work directories.\n"
           "Run by nspawn-overlay-prepare@NAME.service before the overlay is mounted." },
-        { "shift-base", 1, 2, verb_shift_base, "shift-base BASE [UID]",
+        { "shift-base", "Shift a base once into a UID range", 1, 2, verb_shift_base, "shift-base BASE [UID]",
           "Shift the owners of every file in base image BASE once into the UID range UID…UID+65535\n"
           "(default: derived from the path), for file systems without idmapped mounts. Its\n"
           "children then share that range. Refuses while a child is mounted. Afterwards, boot\n"
           "the base itself with: systemd-nspawn -D PATH --private-users=yes" },
-        { "update", 2, -1, verb_update, "update BASE [--keep=N] -- COMMAND...",
+        { "update", "Change a base safely, all or nothing", 2, -1, verb_update, "update BASE [--keep=N] -- COMMAND...",
           "Update base image BASE safely: stop its running children and unmount them, run\n"
           "COMMAND in a copy of BASE with systemd-nspawn, prune from every child the files that\n"
           "match the old version, switch BASE to the copy in one rename, list child files that\n"
           "hide paths the update changed, and restart the children that ran. If COMMAND fails,\n"
           "BASE stays as it was and its exit status is returned. --keep=N old versions are kept\n"
           "for rollback (default 1)." },
-        { "rollback", 1, 1, verb_rollback, "rollback BASE",
+        { "rollback", "Go back to the base's previous version", 1, 1, verb_rollback, "rollback BASE",
           "Switch BASE back to the newest version that update kept, with its children stopped\n"
           "and restarted as for update. The version rolled back from is deleted." },
-        { "diff", 0, -1, verb_diff, "diff NAME|--lower=DIR:... --upper=DIR [--json]",
+        { "diff", "Show what a child changed against its base", 0, -1, verb_diff, "diff NAME|--lower=DIR:... --upper=DIR [--json]",
           "List what a child changed against its base: added, modified, metadata-only, deleted\n"
           "(whiteouts), opaque and renamed entries. See 'nspawn-overlay diff --help'.", NULL, true },
-        { "prune", 0, -1, verb_prune, "prune NAME...|--all [--dry-run] [--older-than-base]",
+        { "prune", "Remove upper-layer entries the merged view does not need", 0, -1, verb_prune, "prune NAME...|--all [--dry-run] [--older-than-base]",
           "Remove the entries of a stopped child's upper layer that the merged view does not\n"
           "need: copies identical to the base, needless whiteouts, empty identical directories.\n"
           "--older-than-base also moves aside the child's files at paths the base changed.\n"
           "Also: prune --lower=DIR:... --upper=DIR. See 'nspawn-overlay prune --help'.", NULL, true },
-        { "restore", 0, -1, verb_restore, "restore NAME [--backup=DIR]",
+        { "restore", "Put back files that prune moved aside", 0, -1, verb_restore, "restore NAME [--backup=DIR]",
           "Put back the files that 'prune --older-than-base' moved aside. See\n"
           "'nspawn-overlay restore --help'.", NULL, true },
-        { "release", 1, 1, verb_release, "release NAME",
+        { "release", "Unmount the lower layers that prepare mounted", 1, 1, verb_release, "release NAME",
           "Unmount the lower-layer mounts that prepare made for container NAME. The mounted\n"
           "overlay keeps its own references, so this is safe once it is mounted." },
 };
@@ -130,9 +131,14 @@ static void help(void) {
                "Manage systemd-nspawn containers whose root is an overlayfs child of a shared base\n"
                "image, configured in /etc/nspawn-overlay/NAME.conf.\n\nVerbs:\n");
 
+        /* A synopsis too long for the column gets the summary on a line of its own. */
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-28s %.*s\n", verbs[i].synopsis, (int) strcspn(verbs[i].description, "\n"),
-                       verbs[i].description);
+                if (strlen(verbs[i].synopsis) <= 38)
+                        printf("  %-38s %s\n", verbs[i].synopsis, verbs[i].summary);
+                else
+                        printf("  %s\n  %-38s %s\n", verbs[i].synopsis, "", verbs[i].summary);
+
+        printf("\nSee 'nspawn-overlay VERB --help' for what a verb does and its options.\n");
 
         help_options();
 }
