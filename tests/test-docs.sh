@@ -74,4 +74,17 @@ check_output "--json= completes its modes" "$(printf 'short\npretty')" complete_
 check_output "update completes base names" "default-ns-1" complete_words nspawn-overlay update def
 check_output "list takes no names" "" complete_words nspawn-overlay list web
 
+# --- zsh completion ---
+
+zsh_completion=$source_dir/completions/_nspawn-overlay
+if command -v zsh >/dev/null; then
+	check "zsh completion script parses" zsh -n "$zsh_completion"
+else
+	check_report_fail "zsh completion script parses" "zsh is missing; tools/install-deps installs it"
+fi
+# Every verb of the command, and no other, is offered with a summary.
+help_verbs=$("$cli" --help | sed -n '/^Verbs:/,/^$/p' | awk '/^  [a-z]/ { print $1 }' | sort)
+zsh_verbs=$(sed -n "/verbs=(/,/^\t)/p" "$zsh_completion" | sed -n "s/^\t\t'\([a-z-]*\):.*/\1/p" | sort)
+check_output "zsh completion offers exactly the verbs of --help" "$help_verbs" printf '%s\n' "$zsh_verbs"
+
 check_summary

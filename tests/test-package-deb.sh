@@ -44,7 +44,8 @@ deb_files() {
 		grep -v -E '^/usr/share/doc/nspawn-overlay/(changelog\.gz|changelog\.Debian\.gz|copyright)$' | sort
 }
 
-meson setup "$work/build" "$work/src" --prefix=/usr -Dman=enabled >/dev/null
+# The same options as debian/rules.
+meson setup "$work/build" "$work/src" --prefix=/usr -Dman=enabled -Dzshcompletiondir=/usr/share/zsh/vendor-completions >/dev/null
 meson compile -C "$work/build" >/dev/null
 meson install -C "$work/build" --destdir "$work/dest" --quiet --no-rebuild
 
@@ -55,6 +56,7 @@ install_files() {
 check_output "the package has the files meson installs" "$(install_files)" deb_files
 check_contains "the package has the manual page of the command" '^/usr/share/man/man1/nspawn-overlay\.1$' deb_files
 check_contains "the package has the bash completion" '/bash-completion/completions/nspawn-overlay$' deb_files
+check_contains "the package has the zsh completion" '^/usr/share/zsh/vendor-completions/_nspawn-overlay$' deb_files
 
 if [[ -n ${KEEP_DEB:-} && -n $deb ]]; then
 	mkdir -p "$KEEP_DEB"
