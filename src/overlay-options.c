@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "overlay-options.h"
 #include "runtime-dir.h"
+#include "string-util.h"
 
 const char *const overlay_pinned_options[] = {
         "redirect_dir=off",
@@ -45,6 +46,20 @@ static const char *find_configured(char *const *options, const char *pinned) {
         return NULL;
 }
 
+/* With userxattr, Linux (seen on 6.18) rejects redirect_dir=off, which it treats as "follow
+ * existing redirects", and defaults to nofollow. So that case pins nofollow: redirects are then
+ * neither created nor followed, which keeps offline changes to a lower layer legal too. */
+static const char *pinned_option(const Container *c, const char *pinned) {
+        if (strneq(pinned, "redirect_dir=", 13) && strv_contains(c->options, "userxattr"))
+                return "redirect_dir=nofollow";
+
+        return pinned;
+}
+
+static bool option_keeps_offline_changes_legal(const char *configured, const char *pinned) {
+        return streq(configured, pinned) || streq(configured, "redirect_dir=nofollow");
+}
+
 static void append_lowerdir(StrBuf *b, const Container *c, bool layer_mounts) {
         strbuf_append(b, "lowerdir=");
 
@@ -79,8 +94,8 @@ int overlay_build_options(const Container *c, bool layer_mounts, char **ret, boo
 
                 if (!configured) {
                         strbuf_append_char(&b, ',');
-                        strbuf_append(&b, *p);
-                } else if (!streq(configured, *p))
+                        strbuf_append(&b, pinned_option(c, *p));
+                } else if (!option_keeps_offline_changes_legal(configured, *p))
                         unsafe = true;
         }
 

@@ -12,9 +12,20 @@ import subprocess
 
 PINNED_OPTIONS = "redirect_dir=off,index=off,xino=off,metacopy=off"
 
+# With userxattr, overlayfs keeps its markers (opaque directories and so on) in user.overlay.*
+# instead of trusted.overlay.*. A test sets this before it builds a case.
+USERXATTR = False
+
+
+def overlay_xattr_prefix():
+    return "user.overlay." if USERXATTR else "trusted.overlay."
+
 
 def mount_overlay(lowers, upper, work, merged):
     options = "lowerdir=%s,upperdir=%s,workdir=%s,%s" % (":".join(lowers), upper, work, PINNED_OPTIONS)
+    if USERXATTR:
+        # The kernel rejects userxattr with redirect_dir=off, as the product's mount units know.
+        options = options.replace("redirect_dir=off", "redirect_dir=nofollow") + ",userxattr"
     subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, merged], check=True)
 
 
@@ -29,7 +40,7 @@ def xattrs_of(path, skip_overlay=True):
         return ()
     result = []
     for name in sorted(names):
-        if skip_overlay and name.startswith("trusted.overlay."):
+        if skip_overlay and name.startswith(overlay_xattr_prefix()):
             continue
         result.append((name, os.getxattr(path, name, follow_symlinks=False)))
     return tuple(result)
@@ -377,7 +388,7 @@ def prunable_leftovers(upper, lowers, work, merged, merged_records):
             if below is None or rel not in merged_records:
                 continue
             if stat.S_ISDIR(st.st_mode):
-                opaque = dict(xattrs_of(path, skip_overlay=False)).get("trusted.overlay.opaque") == b"y"
+                opaque = dict(xattrs_of(path, skip_overlay=False)).get(overlay_xattr_prefix() + "opaque") == b"y"
                 if os.listdir(path) or opaque:
                     continue
             elif st.st_nlink > 1:

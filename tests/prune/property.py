@@ -22,11 +22,15 @@ import layers
 def run_seed(cli, seed, scratch):
     rng = random.Random(seed)
     work_dir = tempfile.mkdtemp(prefix="seed%d." % seed, dir=scratch)
+    # Every fourth seed mounts with userxattr, so user.overlay.* markers are covered too.
+    layers.USERXATTR = seed % 4 == 0
     try:
         lowers, upper, work, merged = layers.build_case(rng, work_dir)
         before = layers.merged_view(lowers, upper, work, merged)
 
         options = [] if rng.random() < 0.8 else ["--threads=1"]
+        if layers.USERXATTR:
+            options.append("--userxattr")
         result = subprocess.run([cli, "prune", "--lower=" + ":".join(lowers), "--upper=" + upper, "--work=" + work] + options,
                                 capture_output=True, text=True)
         if result.returncode != 0:

@@ -42,12 +42,12 @@ static void test_configured_options(void) {
         strv_extend(&c->options, "index=off");
         strv_extend(&c->options, "userxattr");
         CHECK_INTEQ(overlay_build_options(c, false, &options, &unsafe), 0);
-        CHECK_STREQ(options, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=off,xino=off,metacopy=off,index=off,userxattr");
+        CHECK_STREQ(options, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=nofollow,xino=off,metacopy=off,index=off,userxattr");
         CHECK(!unsafe);
 
         strv_extend(&c->options, "metacopy=on");
         CHECK_INTEQ(overlay_build_options(c, false, &options2, &unsafe), 0);
-        CHECK_STREQ(options2, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=off,xino=off,index=off,userxattr,metacopy=on");
+        CHECK_STREQ(options2, "lowerdir=/b,upperdir=/u,workdir=/w,redirect_dir=nofollow,xino=off,index=off,userxattr,metacopy=on");
         CHECK(unsafe);
 }
 
