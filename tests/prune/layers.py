@@ -16,6 +16,10 @@ PINNED_OPTIONS = "redirect_dir=off,index=off,xino=off,metacopy=off"
 # instead of trusted.overlay.*. A test sets this before it builds a case.
 USERXATTR = False
 
+# With INDEX, the overlay is mounted with index=on, so copy-ups get entries under WORK/index
+# that prune must remove with the files it prunes.
+INDEX = False
+
 
 def overlay_xattr_prefix():
     return "user.overlay." if USERXATTR else "trusted.overlay."
@@ -23,6 +27,8 @@ def overlay_xattr_prefix():
 
 def mount_overlay(lowers, upper, work, merged):
     options = "lowerdir=%s,upperdir=%s,workdir=%s,%s" % (":".join(lowers), upper, work, PINNED_OPTIONS)
+    if INDEX:
+        options = options.replace("index=off", "index=on")
     if USERXATTR:
         # The kernel rejects userxattr with redirect_dir=off, as the product's mount units know.
         options = options.replace("redirect_dir=off", "redirect_dir=nofollow") + ",userxattr"

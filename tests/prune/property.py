@@ -24,6 +24,7 @@ def run_seed(cli, seed, scratch):
     work_dir = tempfile.mkdtemp(prefix="seed%d." % seed, dir=scratch)
     # Every fourth seed mounts with userxattr, so user.overlay.* markers are covered too.
     layers.USERXATTR = seed % 4 == 0
+    layers.INDEX = seed % 4 == 1
     try:
         lowers, upper, work, merged = layers.build_case(rng, work_dir)
         before = layers.merged_view(lowers, upper, work, merged)
