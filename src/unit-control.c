@@ -94,38 +94,31 @@ static int queue_job_and_wait(sd_bus *bus, const char *method, const char *unit,
         return 0;
 }
 
-int unit_start_and_wait(sd_bus *bus, const char *unit, uint64_t timeout_usec) {
+/* Run a start or stop job and check that the unit ended up up (start) or down (stop). */
+static int run_job(sd_bus *bus, bool start, const char *unit, uint64_t timeout_usec) {
         _cleanup_free_ char *state = NULL;
         int r;
 
-        r = queue_job_and_wait(bus, "StartUnit", unit, timeout_usec);
+        r = queue_job_and_wait(bus, start ? "StartUnit" : "StopUnit", unit, timeout_usec);
         if (r < 0)
                 return r;
 
         r = unit_get_active_state(bus, unit, &state);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the state of %s: %m", unit);
-        if (!unit_state_is_up(state))
-                return log_error_errno(EIO, "Unit %s is %s after its start. See: systemctl status %s", unit, state, unit);
+        if (unit_state_is_up(state) != start)
+                return log_error_errno(EIO, "Unit %s is %s after its %s. See: systemctl status %s", unit, state,
+                                       start ? "start" : "stop", unit);
 
         return 0;
 }
 
+int unit_start_and_wait(sd_bus *bus, const char *unit, uint64_t timeout_usec) {
+        return run_job(bus, true, unit, timeout_usec);
+}
+
 int unit_stop_and_wait(sd_bus *bus, const char *unit, uint64_t timeout_usec) {
-        _cleanup_free_ char *state = NULL;
-        int r;
-
-        r = queue_job_and_wait(bus, "StopUnit", unit, timeout_usec);
-        if (r < 0)
-                return r;
-
-        r = unit_get_active_state(bus, unit, &state);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the state of %s: %m", unit);
-        if (unit_state_is_up(state))
-                return log_error_errno(EIO, "Unit %s is still %s after its stop. See: systemctl status %s", unit, state, unit);
-
-        return 0;
+        return run_job(bus, false, unit, timeout_usec);
 }
 
 int manager_reload(sd_bus *bus) {
