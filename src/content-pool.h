@@ -23,7 +23,7 @@ typedef struct ContentPool {
         pthread_cond_t job_taken;
         ContentJob *queue_head, *queue_tail;
         ContentJob *done;
-        unsigned in_flight;       /* queued or being compared: each holds two descriptors */
+        unsigned in_flight;       /* queued or being compared: each keeps two descriptors open */
         unsigned max_in_flight;
         bool closing;
 

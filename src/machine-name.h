@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-/* Longest machine name systemd-nspawn and systemd-machined accept (HOST_NAME_MAX). */
+/* Maximum length of a machine name in systemd-nspawn and systemd-machined (HOST_NAME_MAX). */
 #define MACHINE_NAME_MAX 64
 
 /* Check a machine name as systemd-nspawn does: letters, digits, "-" and ".", at most 64 bytes,

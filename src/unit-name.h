@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Longest unit name systemd accepts, suffix included. */
+/* Maximum length of a unit name in systemd, suffix included. */
 #define UNIT_NAME_MAX 255
 
 /* Build the unit name systemd uses for a normalized absolute path, as "systemd-escape --path

@@ -19,7 +19,7 @@ int userns_plan_make(const Container *c, UsernsPlan *ret);
 
 /* Return the shift with which c's lower layers appear in its merged view: the child's range when
  * they are idmapped (its upper root is owned that far above the top-most base's root), else 0.
- * Derived from the owners on disk, so it holds while the child is stopped and after a reboot. */
+ * Derived from the owners on disk, so it is known while the child is stopped and after a reboot. */
 uid_t child_lower_id_shift(const Container *c);
 
 /* Lowest and highest UID ranges handed to children: the same window systemd-nspawn's

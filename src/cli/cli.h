@@ -45,7 +45,7 @@ void container_info_append_json(StrBuf *b, const ContainerInfo *info);
 /* Load all configs without logging their problems, which are for verify to print. */
 int load_configs_quietly(ContainerSet *set);
 
-/* Find name in set. Logs an error that says what to do if it is missing or invalid. */
+/* Find name in set. Logs an error with what to do next if it is missing or invalid. */
 int find_container_or_fail(const ContainerSet *set, const char *name, Container **ret);
 
 /* load_configs_quietly() followed by find_container_or_fail(). */

@@ -83,7 +83,7 @@ static int run_nspawn_chown(const char *path, uid_t shift) {
         if (pid < 0)
                 return log_error_errno(errno, "Failed to fork: %m");
         if (pid == 0) {
-                /* Under a booted systemd nspawn runs in a scope of its own; elsewhere there is no
+                /* Under a booted systemd, nspawn runs in a scope of its own. Elsewhere there is no
                  * manager to ask for one, so it must stay in the caller's cgroup. */
                 execlp("systemd-nspawn", "systemd-nspawn", "--quiet", "--register=no",
                        sd_booted() > 0 ? "--console=pipe" : "--keep-unit",

@@ -6,7 +6,7 @@
 #include "layer-checks.h"
 #include "log.h"
 
-/* Run the checks that only the host's directories can answer. Returns the number of errors. */
+/* Run the checks that need the host's directories. Returns the number of errors. */
 static unsigned verify_layers(const Container *c) {
         unsigned errors = 0;
 

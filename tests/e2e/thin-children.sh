@@ -48,7 +48,7 @@ guest_run() {
 	testhost_run timeout 30 systemd-run --quiet --wait --pipe --machine="$name" -- "$@"
 }
 
-# "FIRST_HOST_UID COUNT" of the guest's PID 1 as the test host sees it.
+# "FIRST_HOST_UID COUNT" of the guest's PID 1, in the test host's IDs.
 host_range_of() {
 	guest_run "$1" cat /proc/1/uid_map | awk '{ print $2, $3 }'
 }

@@ -2,9 +2,9 @@
 # Base updates in a booted test host. A base has two children: one enabled and running, one
 # stopped. Each wrote files of its own. One contains an unchanged copy-up of a base file (from
 # a chmod to the same mode), the other its own version of a file the update changes. Checks:
-# `nspawn-overlay update` with a shell command and with apt-get against a local file:
-# repository of .deb files built here (the test host has no network); a failing command;
-# SIGKILL of update at random moments; and rollback.
+# `nspawn-overlay update` with a shell command, and with apt-get against a local file:
+# repository of .deb files built here, because the test host has no network. Also a failing
+# command, SIGKILL of update at random moments, and rollback.
 # Run as root after building; BUILD_DIR selects the build directory.
 set -euo pipefail
 

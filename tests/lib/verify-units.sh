@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # verify_generated_units OUT_DIR UNITS_DIR CLI_BINARY: run systemd-analyze verify on every unit
-# and every unit with a drop-in in OUT_DIR, the way systemd would load them, and print what it
-# says. Prints nothing when all units are clean.
+# and every unit with a drop-in in OUT_DIR, the way systemd would load them, and print its
+# output. Prints nothing when all units are clean.
 #
 # The generated units call $bindir/nspawn-overlay, and verify rejects a command that does not
 # exist. So verify runs in a private mount namespace in which an overlay adds CLI_BINARY to

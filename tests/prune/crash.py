@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Crash test of prune: SIGKILL at random points must leave an upper layer that mounts and
 shows the same merged view. Removing an entry sets its directory's mtime, which prune puts
-back once the directory is done; after a kill, the next prune (a dry run here) or the prepare
+back once the directory is done. After a kill, the next prune (a dry run here) or the prepare
 unit replays the journal of the old mtimes, so directory mtimes are compared after that.
 
 Usage: crash.py CLI KILLS

@@ -162,7 +162,8 @@ static void test_dropins_and_masking(void) {
         }
 
         c = container_set_find(&set, "c");
-        CHECK(c && !c->invalid);
+        CHECK(c != NULL);
+        CHECK(!c || !c->invalid);
         container_set_done(&set);
 }
 
@@ -184,7 +185,8 @@ static void expect_invalid(const char *name, const char *content) {
         CHECK(!c || c->invalid);
 
         c = container_set_find(&set, "good");
-        CHECK(c && !c->invalid);
+        CHECK(c != NULL);
+        CHECK(!c || !c->invalid);
         container_set_done(&set);
 }
 
