@@ -32,6 +32,7 @@ typedef struct SearchDir {
 typedef struct Entry {
         char *name;               /* NAME, or for drop-ins the drop-in's file name */
         size_t dir;               /* index into the search path: lower wins */
+        unsigned char type;       /* DT_REG, DT_CHR (a mask such as /dev/null) or DT_DIR */
         bool is_dropin_dir;
 } Entry;
 
@@ -47,7 +48,7 @@ static void entry_list_done(EntryList *l) {
         *l = (EntryList) {};
 }
 
-static int entry_list_add(EntryList *l, const char *name, size_t length, size_t dir, bool is_dropin_dir) {
+static int entry_list_add(EntryList *l, const char *name, size_t length, size_t dir, unsigned char type, bool is_dropin_dir) {
         if (l->n == l->allocated) {
                 size_t size = l->allocated ? l->allocated * 2 : 64;
                 Entry *e = realloc(l->entries, size * sizeof(Entry));
@@ -60,6 +61,7 @@ static int entry_list_add(EntryList *l, const char *name, size_t length, size_t 
         l->entries[l->n] = (Entry) {
                 .name = strndup(name, length),
                 .dir = dir,
+                .type = type,
                 .is_dropin_dir = is_dropin_dir,
         };
         if (!l->entries[l->n].name)
@@ -140,7 +142,7 @@ static int scan_directory(const SearchDir *d, size_t index, EntryList *l) {
                 if (dropin ? type != DT_DIR : (type != DT_REG && type != DT_CHR))
                         continue;
 
-                if (entry_list_add(l, de->d_name, stem, index, dropin) < 0)
+                if (entry_list_add(l, de->d_name, stem, index, type, dropin) < 0)
                         return log_oom();
         }
         if (errno != 0)
@@ -149,31 +151,38 @@ static int scan_directory(const SearchDir *d, size_t index, EntryList *l) {
         return 0;
 }
 
-/* An empty file or a link to /dev/null masks a config, as for systemd unit files. */
-static bool file_is_mask(int fd) {
-        struct stat st;
+/* The contents of one config file. The caller's buffer is left uninitialized, because zeroing
+ * it would cost more than reading a typical config. */
+typedef struct ConfigText {
+        char *buffer;
+        char *data;               /* buffer, or allocated for a larger file */
+        char *allocated;
+        size_t size;
+} ConfigText;
 
-        if (fstat(fd, &st) < 0)
-                return false;
-
-        return S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size == 0);
+static void config_text_done(ConfigText *t) {
+        free(t->allocated);
 }
 
-static int open_config(int dir_fd, const char *file, const char *path, int *ret_fd) {
-        int fd;
+/* Read a config file. Returns 1 with its contents, or 0 if it masks, as for systemd unit files:
+ * a character device (a symlink to /dev/null) or an empty file. */
+static int read_config(int dir_fd, const char *file, const char *path, unsigned char type, ConfigText *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        if (type == DT_CHR)
+                return 0;
 
         fd = openat(dir_fd, file, O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK);
         if (fd < 0)
                 return log_error_errno(errno, "Failed to open %s: %m", path);
 
-        if (file_is_mask(fd)) {
-                (void) close(fd);
-                *ret_fd = -EBADF;
-                return 0;
-        }
+        n = config_read_fd(fd, ret->buffer, CONFIG_READ_BUFFER_SIZE, &ret->data, &ret->allocated);
+        if (n < 0)
+                return log_error_errno((int) n, "Failed to read %s: %m", path);
 
-        *ret_fd = fd;
-        return 1;
+        ret->size = (size_t) n;
+        return n > 0;
 }
 
 /* Collect the *.conf files of every NAME.conf.d directory, as (file name, search dir). */
@@ -220,7 +229,8 @@ static int apply_dropins(Container *c, const SearchDir *dirs, const char *name, 
 
         for (size_t i = 0; i < dropins.n; i++) {
                 _cleanup_free_ char *relative = NULL, *path = NULL;
-                int fd;
+                char buffer[CONFIG_READ_BUFFER_SIZE];
+                _cleanup_(config_text_done) ConfigText text = { .buffer = buffer };
 
                 if (i > 0 && streq(dropins.entries[i].name, dropins.entries[i - 1].name))
                         continue; /* masked by a drop-in of the same name with higher priority */
@@ -236,7 +246,7 @@ static int apply_dropins(Container *c, const SearchDir *dirs, const char *name, 
                         goto finish;
                 }
 
-                r = open_config(dirs[dropins.entries[i].dir].fd, relative, path, &fd);
+                r = read_config(dirs[dropins.entries[i].dir].fd, relative, path, dropins.entries[i].type, &text);
                 if (r < 0) {
                         c->invalid = true;
                         continue;
@@ -245,12 +255,11 @@ static int apply_dropins(Container *c, const SearchDir *dirs, const char *name, 
                         continue;
 
                 if (strv_extend(&c->dropins, path) < 0) {
-                        (void) close(fd);
                         r = log_oom();
                         goto finish;
                 }
 
-                (void) config_parse_file(c, path, fd);
+                config_parse_data(c, path, text.data, text.size);
         }
         r = 0;
 
@@ -279,11 +288,13 @@ static int check_name(const char *name, const char *path) {
 /* Load one container from the run of entries for its name: the main file first (if any),
  * then its drop-in directories. */
 static int load_container(const SearchDir *dirs, const Entry *run, size_t count, Container **ret) {
+        char buffer[CONFIG_READ_BUFFER_SIZE];
+        _cleanup_(config_text_done) ConfigText text = { .buffer = buffer };
         _cleanup_container_ Container *c = NULL;
         _cleanup_free_ char *path = NULL;
         const char *name = run[0].name;
         char file[NAME_MAX + 1];
-        int fd, r;
+        int r;
 
         *ret = NULL;
 
@@ -299,22 +310,23 @@ static int load_container(const SearchDir *dirs, const Entry *run, size_t count,
         if (!path)
                 return log_oom();
 
-        c = container_new(name, path);
-        if (!c)
-                return log_oom();
-
-        r = open_config(dirs[run[0].dir].fd, file, path, &fd);
+        r = read_config(dirs[run[0].dir].fd, file, path, run[0].type, &text);
         if (r == 0) {
                 log_debug("%s is masked.", path);
                 return 0;
         }
+
+        c = container_new(name, path);
+        if (!c)
+                return log_oom();
+
         if (r < 0)
                 c->invalid = true;
         else {
                 if (check_name(name, path) < 0)
                         c->invalid = true;
 
-                (void) config_parse_file(c, path, fd);
+                config_parse_data(c, path, text.data, text.size);
         }
 
         /* Skip the main files of lower priority that this one masks. */

@@ -586,9 +586,7 @@ static char *read_line(char *buffer, int size, void *userdata) {
         return buffer;
 }
 
-/* Read the whole file. Config files are small, so most fit the caller's buffer and need no
- * allocation. A larger file is read into a new allocation, returned in *ret_allocated. */
-static ssize_t read_all(int fd, char *buffer, size_t size, char **ret_data, char **ret_allocated) {
+ssize_t config_read_fd(int fd, char *buffer, size_t size, char **ret_data, char **ret_allocated) {
         char *data = buffer, *allocated = NULL;
         size_t n = 0;
 
@@ -625,34 +623,41 @@ static ssize_t read_all(int fd, char *buffer, size_t size, char **ret_data, char
         return (ssize_t) n;
 }
 
-int config_parse_file(Container *c, const char *path, int fd) {
-        _cleanup_free_ char *allocated = NULL;
-        char buffer[16384], *data = NULL;
+void config_parse_data(Container *c, const char *path, const char *data, size_t size) {
         ParseState s = {
                 .container = c,
                 .path = path,
+                .next = data,
+                .end = data + size,
         };
-        ssize_t n;
         int r;
+
+        assert(c);
+        assert(path);
+
+        r = ini_parse_stream(read_line, &s, handle_assignment, &s);
+        if (r > 0) {
+                s.line_number = (unsigned) r;
+                reject_line(&s, "The INI parser rejected this line.");
+        }
+}
+
+int config_parse_file(Container *c, const char *path, int fd) {
+        _cleanup_free_ char *allocated = NULL;
+        char buffer[CONFIG_READ_BUFFER_SIZE], *data = NULL;
+        ssize_t n;
 
         assert(c);
         assert(path);
         assert(fd >= 0);
 
-        n = read_all(fd, buffer, sizeof(buffer), &data, &allocated);
+        n = config_read_fd(fd, buffer, sizeof(buffer), &data, &allocated);
         (void) close(fd);
         if (n < 0) {
                 c->invalid = true;
                 return log_error_errno((int) n, "Failed to read %s: %m", path);
         }
 
-        s.next = data;
-        s.end = data + n;
-        r = ini_parse_stream(read_line, &s, handle_assignment, &s);
-        if (r > 0) {
-                s.line_number = (unsigned) r;
-                reject_line(&s, "The INI parser rejected this line.");
-        }
-
+        config_parse_data(c, path, data, (size_t) n);
         return 0;
 }

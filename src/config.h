@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "string-util.h"
 
@@ -75,8 +76,19 @@ Container *container_new(const char *name, const char *path);
  * idmapped or plain read-only bind mount of each base) rather than used directly. */
 bool container_uses_layer_mounts(const Container *c);
 
-/* Parse one file (main config or drop-in) into c. Problems are logged with file:line; an
- * invalid value marks c invalid. Returns a negative errno only when the file cannot be read. */
+/* Config files are small, so most fit a buffer of this size on the stack. */
+#define CONFIG_READ_BUFFER_SIZE 16384
+
+/* Read fd to its end into buffer, or into a new allocation (returned in *ret_allocated) if it
+ * does not fit. Returns the length, or a negative errno. */
+ssize_t config_read_fd(int fd, char *buffer, size_t size, char **ret_data, char **ret_allocated);
+
+/* Parse one file's contents (main config or drop-in) into c. Problems are logged with
+ * file:line; an invalid value marks c invalid. */
+void config_parse_data(Container *c, const char *path, const char *data, size_t size);
+
+/* Read and parse one file, and close fd. Returns a negative errno only when the file cannot be
+ * read. */
 int config_parse_file(Container *c, const char *path, int fd);
 
 /* Fill in defaults, resolve base names and check the values that depend on each other.

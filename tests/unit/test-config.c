@@ -30,6 +30,16 @@ static void write_file(const char *relative, const char *content) {
         fclose(f);
 }
 
+static void link_to_dev_null(const char *relative) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", root, relative);
+        if (symlink("/dev/null", path) < 0) {
+                perror(path);
+                exit(EXIT_FAILURE);
+        }
+}
+
 static void reset_root(void) {
         char cmd[4200];
 
@@ -144,9 +154,16 @@ static void test_dropins_and_masking(void) {
         write_file("run/b.conf", "[Overlay]\nBase=one\n");
         write_file("etc/b.conf", "");
         write_file("run/c.conf", "[Overlay]\nBase=one\n");
+        /* A symlink to /dev/null masks a main file and a drop-in just as an empty file does. */
+        write_file("lib/c.conf.d/40-host.conf", "[Container]\nNetwork=host\n");
+        write_file("etc/c.conf.d/10-boot.conf", "[Container]\nBoot=no\n");
+        link_to_dev_null("etc/c.conf.d/40-host.conf");
+        write_file("run/d.conf", "[Overlay]\nBase=one\n");
+        link_to_dev_null("etc/d.conf");
 
         CHECK_INTEQ(config_load_all(&set), 0);
         CHECK_INTEQ(set.n, 2);
+        CHECK(container_set_find(&set, "d") == NULL);
         CHECK(container_set_find(&set, "b") == NULL);
 
         c = container_set_find(&set, "a");
@@ -163,7 +180,12 @@ static void test_dropins_and_masking(void) {
 
         c = container_set_find(&set, "c");
         CHECK(c != NULL);
-        CHECK(!c || !c->invalid);
+        if (c) {
+                CHECK(!c->invalid);
+                CHECK(!c->boot);
+                CHECK_INTEQ(c->network, NETWORK_VETH);
+                CHECK_INTEQ(strv_length(c->dropins), 1);
+        }
         container_set_done(&set);
 }
 
