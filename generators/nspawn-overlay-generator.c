@@ -26,6 +26,7 @@ typedef struct Output {
         const char *dir;
         StrBuf buffer;            /* reused for every file, so rendering allocates rarely */
         char **guarded_bases;     /* base machine names that already have a guard drop-in */
+        const char *last_lower;   /* the lower layer checked last: most children share one */
         bool wants_dir_made;
 } Output;
 
@@ -123,9 +124,14 @@ static int write_automount(Output *o, const Container *c) {
 
 static int write_base_guards(Output *o, const Container *c) {
         for (char **l = c->lowers; *l; l++) {
-                const char *base = lower_machine_name(*l);
+                const char *base;
                 int r;
 
+                if (o->last_lower && streq(*l, o->last_lower))
+                        continue;
+                o->last_lower = *l;
+
+                base = lower_machine_name(*l);
                 if (!base || strv_contains(o->guarded_bases, base))
                         continue;
 

@@ -28,19 +28,28 @@ typedef struct ParseState {
         const char *next;         /* the unread rest of the file, which is read into memory at once */
         const char *end;
         unsigned line_number;
-        bool section_known;       /* the current section is one we parse */
+        int section;              /* the current section: a ConfigSection, or -1 if unknown */
         bool section_seen;
 } ParseState;
+
+typedef enum ConfigSection {
+        SECTION_OVERLAY,
+        SECTION_CONTAINER,
+        _SECTION_MAX,
+} ConfigSection;
 
 typedef int (*ValueParser)(Container *c, const ParseState *s, const char *key, const char *value);
 
 typedef struct ConfigItem {
-        const char *section;
+        ConfigSection section;
         const char *key;
         ValueParser parse;
 } ConfigItem;
 
-static const char *const known_sections[] = { "Overlay", "Container" };
+static const char *const known_sections[_SECTION_MAX] = {
+        [SECTION_OVERLAY] = "Overlay",
+        [SECTION_CONTAINER] = "Container",
+};
 
 /* Show control characters and bytes of invalid UTF-8 as C escapes, so the log stays readable. */
 static char *escape_for_log(const char *value) {
@@ -146,7 +155,7 @@ static int parse_base(Container *c, const ParseState *s, const char *key, const 
                         return log_oom();
         }
 
-        if (strv_extend(&c->bases, normalized) < 0)
+        if (strv_consume(&c->bases, TAKE_PTR(normalized)) < 0)
                 return log_oom();
 
         return 0;
@@ -256,7 +265,7 @@ static bool interface_name_is_valid(const char *s, size_t max) {
         size_t n = strlen(s);
 
         return n > 0 && n <= max && !streq(s, ".") && !streq(s, "..") &&
-               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+               strspn_alnum(s, "-_.") == n;
 }
 
 static int parse_network(Container *c, const ParseState *s, const char *key, const char *value) {
@@ -431,7 +440,7 @@ static int parse_environment(Container *c, const ParseState *s, const char *key,
         if (r < 0)
                 return r;
 
-        name_len = strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        name_len = strspn_alnum(value, "_");
         if (name_len == 0 || value[name_len] != '=' || (value[0] >= '0' && value[0] <= '9'))
                 return invalid_value(s, key, value, "Expected NAME=VALUE, with a NAME of letters, digits and \"_\".");
 
@@ -442,30 +451,31 @@ static int parse_environment(Container *c, const ParseState *s, const char *key,
 }
 
 static const ConfigItem config_items[] = {
-        { "Overlay",   "Base",           parse_base },
-        { "Overlay",   "ImageDirectory", parse_image_directory },
-        { "Overlay",   "Directory",      parse_directory },
-        { "Overlay",   "Upper",          parse_upper },
-        { "Overlay",   "Work",           parse_work },
-        { "Overlay",   "Automount",      parse_automount },
-        { "Overlay",   "IdleTimeoutSec", parse_idle_timeout },
-        { "Overlay",   "Options",        parse_options },
-        { "Container", "Boot",           parse_boot },
-        { "Container", "Network",        parse_network },
-        { "Container", "PrivateUsers",   parse_private_users },
-        { "Container", "Bind",           parse_bind },
-        { "Container", "BindReadOnly",   parse_bind_read_only },
-        { "Container", "Environment",    parse_environment },
+        { SECTION_OVERLAY,   "Base",           parse_base },
+        { SECTION_OVERLAY,   "ImageDirectory", parse_image_directory },
+        { SECTION_OVERLAY,   "Directory",      parse_directory },
+        { SECTION_OVERLAY,   "Upper",          parse_upper },
+        { SECTION_OVERLAY,   "Work",           parse_work },
+        { SECTION_OVERLAY,   "Automount",      parse_automount },
+        { SECTION_OVERLAY,   "IdleTimeoutSec", parse_idle_timeout },
+        { SECTION_OVERLAY,   "Options",        parse_options },
+        { SECTION_CONTAINER, "Boot",           parse_boot },
+        { SECTION_CONTAINER, "Network",        parse_network },
+        { SECTION_CONTAINER, "PrivateUsers",   parse_private_users },
+        { SECTION_CONTAINER, "Bind",           parse_bind },
+        { SECTION_CONTAINER, "BindReadOnly",   parse_bind_read_only },
+        { SECTION_CONTAINER, "Environment",    parse_environment },
 };
 
 static int handle_assignment(void *userdata, const char *section, const char *key, const char *value) {
         ParseState *s = userdata;
 
-        if (!s->section_known)
+        if (s->section < 0)
                 return 1; /* already reported when the section header was read */
 
+        /* check_section_header() saw the same header as inih, so s->section names section. */
         for (size_t i = 0; i < ELEMENTSOF(config_items); i++)
-                if (streq(config_items[i].section, section) && streq(config_items[i].key, key)) {
+                if ((int) config_items[i].section == s->section && streq(config_items[i].key, key)) {
                         (void) config_items[i].parse(s->container, s, key, value);
                         return 1;
                 }
@@ -486,18 +496,18 @@ static void check_section_header(ParseState *s, const char *line) {
 
         if (!end) {
                 reject_line(s, "Section header is missing its closing \"]\".");
-                s->section_known = false;
+                s->section = -1;
                 return;
         }
 
         n = end - line - 1;
         s->section_seen = true;
-        s->section_known = false;
+        s->section = -1;
         for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
                 if (strlen(known_sections[i]) == n && strneq(line + 1, known_sections[i], n))
-                        s->section_known = true;
+                        s->section = (int) i;
 
-        if (!s->section_known)
+        if (s->section < 0)
                 log_syntax(s->path, s->line_number, LOG_WARNING, 0,
                            "Unknown section [%.*s], ignoring its keys.", (int) n, line + 1);
 }
@@ -629,6 +639,7 @@ void config_parse_data(Container *c, const char *path, const char *data, size_t 
                 .path = path,
                 .next = data,
                 .end = data + size,
+                .section = -1,
         };
         int r;
 

@@ -115,7 +115,7 @@ static int resolve_bases(Container *c) {
                 if (strv_contains(c->lowers, path))
                         return fail(c, "Base=%s is listed twice; overlayfs rejects a repeated lower layer.", *b);
 
-                if (strv_extend(&c->lowers, path) < 0)
+                if (strv_consume(&c->lowers, TAKE_PTR(path)) < 0)
                         return log_oom();
         }
 

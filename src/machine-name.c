@@ -4,6 +4,7 @@
 
 #include "machine-name.h"
 #include "macro.h"
+#include "string-util.h"
 
 static bool char_is_ldh(char c) {
         return (c >= 'a' && c <= 'z') ||
@@ -23,7 +24,7 @@ bool machine_name_is_valid(const char *s, const char **ret_reason) {
                 reason = "it is empty";
         else if (n > MACHINE_NAME_MAX)
                 reason = "it is longer than 64 characters";
-        else if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
+        else if (strspn_alnum(s, "-.") != n)
                 reason = "only letters, digits, \"-\" and \".\" are allowed";
         else if (s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.')
                 reason = "it may not start or end with \"-\" or \".\"";

@@ -44,7 +44,7 @@ static bool strbuf_reserve(StrBuf *b, size_t extra) {
         return true;
 }
 
-void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
+void strbuf_append_n_slow(StrBuf *b, const char *s, size_t n) {
         if (!strbuf_reserve(b, n))
                 return;
 
@@ -53,12 +53,8 @@ void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
         b->data[b->len] = '\0';
 }
 
-void strbuf_append(StrBuf *b, const char *s) {
-        strbuf_append_n(b, s, strlen(s));
-}
-
 void strbuf_append_char_slow(StrBuf *b, char c) {
-        strbuf_append_n(b, &c, 1);
+        strbuf_append_n_slow(b, &c, 1);
 }
 
 void strbuf_append_uint(StrBuf *b, unsigned long long v) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <string.h>
 
 #include "macro.h"
 
@@ -16,11 +17,27 @@ typedef struct StrBuf {
 
 void strbuf_done(StrBuf *b);
 void strbuf_reset(StrBuf *b);
-void strbuf_append_n(StrBuf *b, const char *s, size_t n);
-void strbuf_append(StrBuf *b, const char *s);
+void strbuf_append_n_slow(StrBuf *b, const char *s, size_t n);
 void strbuf_append_char_slow(StrBuf *b, char c);
 void strbuf_append_uint(StrBuf *b, unsigned long long v);
 void strbuf_appendf(StrBuf *b, const char *format, ...) _printf_(2, 3);
+
+/* Inline, because the renderers append many short pieces, most of them string literals, whose
+ * length is then computed at compile time. */
+static inline void strbuf_append_n(StrBuf *b, const char *s, size_t n) {
+        if (b->len + n < b->allocated) {
+                memcpy(b->data + b->len, s, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+                return;
+        }
+
+        strbuf_append_n_slow(b, s, n);
+}
+
+static inline void strbuf_append(StrBuf *b, const char *s) {
+        strbuf_append_n(b, s, strlen(s));
+}
 
 /* Inline, because the escaping functions append most bytes one at a time. */
 static inline void strbuf_append_char(StrBuf *b, char c) {

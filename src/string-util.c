@@ -17,6 +17,16 @@ bool string_has_control_chars(const char *s) {
         return false;
 }
 
+size_t strspn_alnum(const char *s, const char *extra) {
+        size_t n = 0;
+
+        for (char c; (c = s[n]); n++)
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(extra, c)))
+                        break;
+
+        return n;
+}
+
 bool utf8_is_valid(const char *s) {
         const unsigned char *p = (const unsigned char *) s;
 
@@ -92,24 +102,29 @@ size_t strv_length(char *const *l) {
         return n;
 }
 
-int strv_extend(char ***l, const char *s) {
+int strv_consume(char ***l, char *s) {
         size_t n = strv_length(*l);
-        char **t, *copy;
-
-        copy = strdup(s);
-        if (!copy)
-                return -ENOMEM;
+        char **t;
 
         t = realloc(*l, sizeof(char *) * (n + 2));
         if (!t) {
-                free(copy);
+                free(s);
                 return -ENOMEM;
         }
 
-        t[n] = copy;
+        t[n] = s;
         t[n + 1] = NULL;
         *l = t;
         return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        char *copy = strdup(s);
+
+        if (!copy)
+                return -ENOMEM;
+
+        return strv_consume(l, copy);
 }
 
 bool strv_contains(char *const *l, const char *s) {
