@@ -402,14 +402,21 @@ static void close_search_dirs(SearchDir *dirs, size_t n) {
         free(dirs);
 }
 
-static int container_set_add(ContainerSet *s, Container *c) {
-        Container **t = realloc(s->containers, (s->n + 1) * sizeof(Container *));
+/* The array grows by doubling: growing it by one entry per container made loading quadratic,
+ * because each realloc() of a large block in the middle of the heap copies it. */
+static int container_set_add(ContainerSet *s, size_t *allocated, Container *c) {
+        if (s->n == *allocated) {
+                size_t size = *allocated ? *allocated * 2 : 64;
+                Container **t = realloc(s->containers, size * sizeof(Container *));
 
-        if (!t)
-                return -ENOMEM;
+                if (!t)
+                        return -ENOMEM;
 
-        t[s->n++] = c;
-        s->containers = t;
+                s->containers = t;
+                *allocated = size;
+        }
+
+        s->containers[s->n++] = c;
         return 0;
 }
 
@@ -418,7 +425,7 @@ int config_load_all(ContainerSet *ret) {
         ContainerSet set = {};
         EntryList entries = {};
         SearchDir *dirs = NULL;
-        size_t n_dirs = 0;
+        size_t n_dirs = 0, allocated = 0;
         int r;
 
         assert(ret);
@@ -450,7 +457,7 @@ int config_load_all(ContainerSet *ret) {
                 r = load_container(dirs, entries.entries + i, j - i, &c);
                 if (r < 0)
                         goto finish;
-                if (c && container_set_add(&set, c) < 0) {
+                if (c && container_set_add(&set, &allocated, c) < 0) {
                         container_free(c);
                         r = log_oom();
                         goto finish;
