@@ -258,12 +258,22 @@ static void test_conflicts(void) {
         write_file("etc/b.conf", "[Overlay]\nBase=b\nUpper=/srv/shared/inner\n");
         write_file("etc/c.conf", "[Overlay]\nBase=b\nDirectory=/srv/shared-not-nested\n");
         write_file("etc/d.conf", "[Overlay]\nBase=b\nWork=/var/lib/machines/a/work\n");
+        /* The same path under two different keys, and an ancestor several levels up: of two
+         * conflicting containers the one whose name sorts later is skipped. */
+        write_file("etc/e.conf", "[Overlay]\nBase=b\nUpper=/srv/e/up\n");
+        write_file("etc/f.conf", "[Overlay]\nBase=b\nDirectory=/srv/e/up\n");
+        write_file("etc/g.conf", "[Overlay]\nBase=b\nWork=/srv/deep/one/two/three/work\n");
+        write_file("etc/h.conf", "[Overlay]\nBase=b\nUpper=/srv/deep/one\n");
 
         CHECK_INTEQ(config_load_all(&set), 0);
         CHECK(!container_set_find(&set, "a")->invalid);
         CHECK(container_set_find(&set, "b")->invalid);
         CHECK(!container_set_find(&set, "c")->invalid);
         CHECK(container_set_find(&set, "d")->invalid);
+        CHECK(!container_set_find(&set, "e")->invalid);
+        CHECK(container_set_find(&set, "f")->invalid);
+        CHECK(!container_set_find(&set, "g")->invalid);
+        CHECK(container_set_find(&set, "h")->invalid);
         container_set_done(&set);
 }
 
