@@ -81,6 +81,14 @@ static int invalid_value(const ParseState *s, const char *key, const char *value
 /* Every value ends up in a unit file or on a command line, so none may carry control
  * characters (a newline would start a new directive) or invalid UTF-8. */
 static int check_printable(const ParseState *s, const char *key, const char *value) {
+        const unsigned char *p = (const unsigned char *) value;
+
+        /* Most values are printable ASCII, which needs no closer look. */
+        while (*p >= 0x20 && *p < 0x7f)
+                p++;
+        if (*p == '\0')
+                return 0;
+
         if (!utf8_is_valid(value))
                 return invalid_value(s, key, value, "The value is not valid UTF-8.");
 
