@@ -30,45 +30,68 @@ typedef struct SearchDir {
 
 /* A NAME.conf file or a NAME.conf.d directory found in one search directory. */
 typedef struct Entry {
-        char *name;               /* NAME, or for drop-ins the drop-in's file name */
+        const char *name;         /* NAME, or for drop-ins the drop-in's file name; set by entry_list_seal() */
+        size_t name_offset;       /* where the name starts in EntryList.names */
         size_t dir;               /* index into the search path: lower wins */
         unsigned char type;       /* DT_REG, DT_CHR (a mask such as /dev/null) or DT_DIR */
         bool is_dropin_dir;
 } Entry;
 
+/* The names share one allocation, as a directory can hold thousands of configs. */
 typedef struct EntryList {
         Entry *entries;
         size_t n, allocated;
+        char *names;              /* every name, each terminated by a NUL */
+        size_t names_size, names_allocated;
 } EntryList;
 
 static void entry_list_done(EntryList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->entries[i].name);
         free(l->entries);
+        free(l->names);
         *l = (EntryList) {};
 }
 
-static int entry_list_add(EntryList *l, const char *name, size_t length, size_t dir, unsigned char type, bool is_dropin_dir) {
-        if (l->n == l->allocated) {
-                size_t size = l->allocated ? l->allocated * 2 : 64;
-                Entry *e = realloc(l->entries, size * sizeof(Entry));
-                if (!e)
-                        return -ENOMEM;
-                l->entries = e;
-                l->allocated = size;
-        }
+static int grow(void **array, size_t *allocated, size_t needed, size_t item_size, size_t initial) {
+        size_t size = *allocated ?: initial;
+        void *p;
 
-        l->entries[l->n] = (Entry) {
-                .name = strndup(name, length),
+        if (needed <= *allocated)
+                return 0;
+
+        while (size < needed)
+                size *= 2;
+
+        p = realloc(*array, size * item_size);
+        if (!p)
+                return -ENOMEM;
+
+        *array = p;
+        *allocated = size;
+        return 0;
+}
+
+static int entry_list_add(EntryList *l, const char *name, size_t length, size_t dir, unsigned char type, bool is_dropin_dir) {
+        if (grow((void **) &l->entries, &l->allocated, l->n + 1, sizeof(Entry), 64) < 0 ||
+            grow((void **) &l->names, &l->names_allocated, l->names_size + length + 1, 1, 4096) < 0)
+                return -ENOMEM;
+
+        l->entries[l->n++] = (Entry) {
+                .name_offset = l->names_size,
                 .dir = dir,
                 .type = type,
                 .is_dropin_dir = is_dropin_dir,
         };
-        if (!l->entries[l->n].name)
-                return -ENOMEM;
 
-        l->n++;
+        memcpy(l->names + l->names_size, name, length);
+        l->names[l->names_size + length] = '\0';
+        l->names_size += length + 1;
         return 0;
+}
+
+/* Point every entry at its name, once no name is added any more. */
+static void entry_list_seal(EntryList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                l->entries[i].name = l->names + l->entries[i].name_offset;
 }
 
 /* Order by name, then drop-in directories after files, then by search path priority, so the
@@ -95,60 +118,72 @@ static bool has_suffix(const char *s, const char *suffix, size_t *ret_stem) {
         return true;
 }
 
-static unsigned char entry_type(int dir_fd, const struct dirent *de) {
+static unsigned char entry_type(int dir_fd, const char *name, unsigned char d_type) {
         struct stat st;
 
-        if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
-                return de->d_type;
+        if (d_type != DT_UNKNOWN && d_type != DT_LNK)
+                return d_type;
 
-        if (fstatat(dir_fd, de->d_name, &st, 0) < 0)
+        if (fstatat(dir_fd, name, &st, 0) < 0)
                 return DT_UNKNOWN;
 
         return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : S_ISCHR(st.st_mode) ? DT_CHR : DT_UNKNOWN;
 }
 
-/* List *.conf files (and symlinks to /dev/null, which mask) and *.conf.d directories. */
-static int scan_directory(const SearchDir *d, size_t index, EntryList *l) {
-        _cleanup_closedir_ DIR *dir = NULL;
-        struct dirent *de;
-        int fd;
+/* Add one directory entry if it is a *.conf file (or a symlink to /dev/null, which masks) or
+ * a *.conf.d directory. */
+static int add_entry(const SearchDir *d, size_t index, const char *name, unsigned char d_type, EntryList *l) {
+        unsigned char type;
+        size_t stem;
+        bool dropin;
 
-        fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+        if (name[0] == '.')
+                return 0;
 
-        dir = fdopendir(fd);
-        if (!dir) {
-                (void) close(fd);
-                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
-        }
+        if (has_suffix(name, ".conf", &stem))
+                dropin = false;
+        else if (has_suffix(name, ".conf.d", &stem))
+                dropin = true;
+        else
+                return 0;
 
-        while ((errno = 0, de = readdir(dir))) {
-                unsigned char type;
-                size_t stem;
-                bool dropin;
+        type = entry_type(d->fd, name, d_type);
+        if (dropin ? type != DT_DIR : (type != DT_REG && type != DT_CHR))
+                return 0;
 
-                if (de->d_name[0] == '.')
-                        continue;
-
-                if (has_suffix(de->d_name, ".conf", &stem))
-                        dropin = false;
-                else if (has_suffix(de->d_name, ".conf.d", &stem))
-                        dropin = true;
-                else
-                        continue;
-
-                type = entry_type(d->fd, de);
-                if (dropin ? type != DT_DIR : (type != DT_REG && type != DT_CHR))
-                        continue;
-
-                if (entry_list_add(l, de->d_name, stem, index, type, dropin) < 0)
-                        return log_oom();
-        }
-        if (errno != 0)
-                return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+        if (entry_list_add(l, name, stem, index, type, dropin) < 0)
+                return log_oom();
 
         return 0;
+}
+
+/* Read the directory with getdents64(), which unlike a DIR stream needs no fcntl() and fstat()
+ * calls and no allocation. The search directories stay open, and only openat() is used on
+ * them later, so reading moves no offset that matters. */
+static int scan_directory(const SearchDir *d, size_t index, EntryList *l) {
+        _Alignas(struct dirent64) char buffer[32768];
+
+        for (;;) {
+                ssize_t n = getdents64(d->fd, buffer, sizeof(buffer));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_error_errno(errno, "Failed to read directory %s: %m", d->path);
+                if (n == 0)
+                        return 0;
+
+                for (ssize_t offset = 0; offset < n;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (buffer + offset);
+                        int r;
+
+                        r = add_entry(d, index, de->d_name, de->d_type, l);
+                        if (r < 0)
+                                return r;
+
+                        offset += de->d_reclen;
+                }
+        }
 }
 
 /* The contents of one config file. The caller's buffer is left uninitialized, because zeroing
@@ -210,11 +245,10 @@ static int collect_dropins(const SearchDir *dirs, const Entry *first, size_t cou
 
         /* Drop-ins are files, never directories: a "x.conf.d" inside is not ours. */
         for (size_t i = 0; i < ret->n; i++)
-                if (ret->entries[i].is_dropin_dir) {
-                        free(ret->entries[i].name);
+                if (ret->entries[i].is_dropin_dir)
                         ret->entries[i--] = ret->entries[--ret->n];
-                }
 
+        entry_list_seal(ret);
         qsort(ret->entries, ret->n, sizeof(Entry), entry_compare);
         return 0;
 }
@@ -445,6 +479,7 @@ int config_load_all(ContainerSet *ret) {
                                 goto finish;
                 }
 
+        entry_list_seal(&entries);
         qsort(entries.entries, entries.n, sizeof(Entry), entry_compare);
 
         for (size_t i = 0; i < entries.n;) {
