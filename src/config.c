@@ -63,24 +63,40 @@ Container *container_free(Container *c) {
                 log_syntax((c)->path, 0, LOG_ERR, EINVAL, __VA_ARGS__);         \
         })
 
+/* The parts of IMAGE_DIRECTORY/NAME, measured once for the three default paths. */
+typedef struct DefaultPrefix {
+        const char *directory;
+        size_t directory_length;  /* without the "/" of the root directory, which needs no separator */
+        const char *name;
+        size_t name_length;
+} DefaultPrefix;
+
 /* Set an unset path to IMAGE_DIRECTORY/NAME followed by suffix. */
-static int default_path(Container *c, char **field, const char *suffix) {
+static int default_path(char **field, const DefaultPrefix *prefix, const char *suffix) {
+        size_t suffix_length, n;
         char *p;
 
         if (*field)
                 return 0;
 
-        p = malloc(strlen(c->image_directory) + 1 + strlen(c->name) + strlen(suffix) + 1);
+        suffix_length = strlen(suffix);
+        p = malloc(prefix->directory_length + 1 + prefix->name_length + suffix_length + 1);
         if (!p)
                 return log_oom();
 
-        /* A normalized ImageDirectory= ends in "/" only when it is the root directory. */
-        strcpy(stpcpy(stpcpy(stpcpy(p, c->image_directory), streq(c->image_directory, "/") ? "" : "/"), c->name), suffix);
+        memcpy(p, prefix->directory, prefix->directory_length);
+        n = prefix->directory_length;
+        p[n++] = '/';
+        memcpy(p + n, prefix->name, prefix->name_length);
+        n += prefix->name_length;
+        memcpy(p + n, suffix, suffix_length + 1);
+
         *field = p;
         return 0;
 }
 
 static int apply_defaults(Container *c) {
+        DefaultPrefix prefix;
         int r;
 
         if (!c->image_directory) {
@@ -89,15 +105,23 @@ static int apply_defaults(Container *c) {
                         return log_oom();
         }
 
-        r = default_path(c, &c->directory, "");
+        /* A normalized ImageDirectory= ends in "/" only when it is the root directory. */
+        prefix = (DefaultPrefix) {
+                .directory = c->image_directory,
+                .directory_length = streq(c->image_directory, "/") ? 0 : strlen(c->image_directory),
+                .name = c->name,
+                .name_length = strlen(c->name),
+        };
+
+        r = default_path(&c->directory, &prefix, "");
         if (r < 0)
                 return r;
 
-        r = default_path(c, &c->upper, "_up");
+        r = default_path(&c->upper, &prefix, "_up");
         if (r < 0)
                 return r;
 
-        return default_path(c, &c->work, "_work");
+        return default_path(&c->work, &prefix, "_work");
 }
 
 static int resolve_bases(Container *c) {

@@ -36,6 +36,13 @@ static void test_path_startswith(void) {
         CHECK(path_overlaps("/var/lib/x", "/var/lib/x/up"));
         CHECK(path_overlaps("/var/lib/x/up", "/var/lib/x"));
         CHECK(!path_overlaps("/var/lib/x", "/var/lib/x_up"));
+        CHECK(!path_overlaps("/var/lib/x_up", "/var/lib/x"));
+        CHECK(path_overlaps("/var/lib/x", "/var/lib/x"));
+        CHECK(path_overlaps("/", "/var"));
+        CHECK(path_overlaps("/var", "/"));
+        CHECK(path_overlaps("/", "/"));
+        CHECK(!path_overlaps("/a/b", "/a/c"));
+        CHECK(!path_overlaps("/a", "/b/a"));
 }
 
 static void test_machine_name(void) {
