@@ -72,26 +72,7 @@ const char *path_startswith(const char *path, const char *prefix) {
 }
 
 bool path_overlaps(const char *a, const char *b) {
-        size_t i = 0;
-
-        assert(a);
-        assert(b);
-
-        /* The root directory contains every absolute path. */
-        if (streq(a, "/") || streq(b, "/"))
-                return a[0] == '/' && b[0] == '/';
-
-        /* One pass over the common part: one path contains the other if it ends where the
-         * other continues with "/", or if both end together. */
-        while (a[i] != '\0' && a[i] == b[i])
-                i++;
-
-        if (a[i] == '\0')
-                return b[i] == '\0' || b[i] == '/';
-        if (b[i] == '\0')
-                return a[i] == '/';
-
-        return false;
+        return path_startswith(a, b) || path_startswith(b, a);
 }
 
 char *path_join(const char *a, const char *b) {
