@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config-conflicts.h"
 #include "config-load.h"
 #include "log.h"
 #include "machine-name.h"
@@ -436,41 +437,27 @@ static void close_search_dirs(SearchDir *dirs, size_t n) {
         free(dirs);
 }
 
-/* The array grows by doubling: growing it by one entry per container made loading quadratic,
- * because each realloc() of a large block in the middle of the heap copies it. */
-static int container_set_add(ContainerSet *s, size_t *allocated, Container *c) {
-        if (s->n == *allocated) {
-                size_t size = *allocated ? *allocated * 2 : 64;
-                Container **t = realloc(s->containers, size * sizeof(Container *));
-
-                if (!t)
-                        return -ENOMEM;
-
-                s->containers = t;
-                *allocated = size;
-        }
-
-        s->containers[s->n++] = c;
-        return 0;
-}
-
-int config_load_all(ContainerSet *ret) {
+int config_load_each(ContainerHandler handler, void *userdata) {
         _cleanup_strv_free_ char **search_path = NULL;
-        ContainerSet set = {};
+        PathTable *paths = NULL;
         EntryList entries = {};
         SearchDir *dirs = NULL;
-        size_t n_dirs = 0, allocated = 0;
+        size_t n_dirs = 0;
         int r;
 
-        assert(ret);
+        assert(handler);
 
         search_path = config_search_path();
         if (!search_path)
                 return log_oom();
 
+        paths = path_table_new();
+        if (!paths)
+                return log_oom();
+
         r = open_search_dirs(search_path, &dirs, &n_dirs);
         if (r < 0)
-                return r;
+                goto finish;
 
         for (size_t i = 0; i < n_dirs; i++)
                 if (dirs[i].fd >= 0) {
@@ -492,27 +479,73 @@ int config_load_all(ContainerSet *ret) {
                 r = load_container(dirs, entries.entries + i, j - i, &c);
                 if (r < 0)
                         goto finish;
-                if (c && container_set_add(&set, &allocated, c) < 0) {
-                        container_free(c);
-                        r = log_oom();
-                        goto finish;
-                }
 
                 i = j;
+                if (!c)
+                        continue;
+
+                if (!c->invalid) {
+                        r = path_table_add_container(paths, c);
+                        if (r < 0) {
+                                container_free(c);
+                                goto finish;
+                        }
+                }
+
+                r = handler(c, userdata);
+                if (r < 0)
+                        goto finish;
         }
-
-        r = config_check_conflicts(&set);
-        if (r < 0)
-                goto finish;
-
-        *ret = set;
-        set = (ContainerSet) {};
+        r = 0;
 
 finish:
-        container_set_done(&set);
+        path_table_free(paths);
         entry_list_done(&entries);
         close_search_dirs(dirs, n_dirs);
         return r;
+}
+
+typedef struct SetBuilder {
+        ContainerSet set;
+        size_t allocated;
+} SetBuilder;
+
+/* Keep every container. The array grows by doubling, so that no realloc() copies it per
+ * container. */
+static int add_to_set(Container *c, void *userdata) {
+        SetBuilder *b = userdata;
+
+        if (b->set.n == b->allocated) {
+                size_t size = b->allocated ? b->allocated * 2 : 64;
+                Container **t = realloc(b->set.containers, size * sizeof(Container *));
+
+                if (!t) {
+                        container_free(c);
+                        return log_oom();
+                }
+
+                b->set.containers = t;
+                b->allocated = size;
+        }
+
+        b->set.containers[b->set.n++] = c;
+        return 0;
+}
+
+int config_load_all(ContainerSet *ret) {
+        SetBuilder b = {};
+        int r;
+
+        assert(ret);
+
+        r = config_load_each(add_to_set, &b);
+        if (r < 0) {
+                container_set_done(&b.set);
+                return r;
+        }
+
+        *ret = b.set;
+        return 0;
 }
 
 void container_set_done(ContainerSet *s) {

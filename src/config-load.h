@@ -16,18 +16,24 @@ typedef struct ContainerSet {
 
 void container_set_done(ContainerSet *s);
 
+/* Called for every container in name order; takes ownership of c. A negative return value
+ * stops loading and is returned. */
+typedef int (*ContainerHandler)(Container *c, void *userdata);
+
 /* Load every NAME.conf from the search path, highest priority first: /etc, /run,
  * /usr/local/lib, /usr/lib. A file masks same-named files in later directories; a file that
  * is empty or a symlink to /dev/null masks without configuring anything. NAME.conf.d/\*.conf
  * drop-ins from all directories are applied in file name order, a drop-in masking same-named
  * ones of lower priority. Every problem is logged; a container with an error is marked
- * invalid and the others are still loaded. Returns a negative errno only on allocation
- * failure. */
-int config_load_all(ContainerSet *ret);
+ * invalid and passed on, and the others are still loaded. A container whose Upper=, Work= or
+ * Directory= equals or nests in one of a valid container earlier in name order is marked
+ * invalid too. Each container is handed over as soon as it is loaded, so the caller can write
+ * and free it while it is still in the CPU cache. Returns a negative errno on allocation
+ * failure or from handler. */
+int config_load_each(ContainerHandler handler, void *userdata);
 
-/* Mark invalid every container whose Upper=, Work= or Directory= equals or nests in one of
- * another container; of two conflicting containers, the one whose name sorts later is skipped. */
-int config_check_conflicts(ContainerSet *s);
+/* Load every container as config_load_each() does, into a set sorted by name. */
+int config_load_all(ContainerSet *ret);
 
 Container *container_set_find(const ContainerSet *s, const char *name);
 

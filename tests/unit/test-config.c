@@ -264,6 +264,10 @@ static void test_conflicts(void) {
         write_file("etc/f.conf", "[Overlay]\nBase=b\nDirectory=/srv/e/up\n");
         write_file("etc/g.conf", "[Overlay]\nBase=b\nWork=/srv/deep/one/two/three/work\n");
         write_file("etc/h.conf", "[Overlay]\nBase=b\nUpper=/srv/deep/one\n");
+        /* y is skipped for nesting in x, so z, which nests only in y, is kept. */
+        write_file("etc/x.conf", "[Overlay]\nBase=b\nUpper=/srv/chain/x\n");
+        write_file("etc/y.conf", "[Overlay]\nBase=b\nUpper=/srv/chain/x/y\n");
+        write_file("etc/z.conf", "[Overlay]\nBase=b\nDirectory=/var/lib/machines/y/root\n");
 
         CHECK_INTEQ(config_load_all(&set), 0);
         CHECK(!container_set_find(&set, "a")->invalid);
@@ -274,6 +278,9 @@ static void test_conflicts(void) {
         CHECK(container_set_find(&set, "f")->invalid);
         CHECK(!container_set_find(&set, "g")->invalid);
         CHECK(container_set_find(&set, "h")->invalid);
+        CHECK(!container_set_find(&set, "x")->invalid);
+        CHECK(container_set_find(&set, "y")->invalid);
+        CHECK(!container_set_find(&set, "z")->invalid);
         container_set_done(&set);
 }
 
