@@ -29,6 +29,7 @@ typedef struct ParseState {
         const char *end;
         unsigned line_number;
         int section;              /* the current section: a ConfigSection, or -1 if unknown */
+        bool has_nul;             /* the file contains a NUL byte somewhere */
         bool section_seen;
 } ParseState;
 
@@ -526,7 +527,7 @@ static bool check_line(ParseState *s, const char *line, size_t length, int buffe
         const char *start;
         size_t content = length;
 
-        if (memchr(line, '\0', length)) {
+        if (s->has_nul && memchr(line, '\0', length)) {
                 reject_line(s, "Line contains a NUL byte.");
                 return false;
         }
@@ -546,9 +547,17 @@ static bool check_line(ParseState *s, const char *line, size_t length, int buffe
         if (s->line_number == 1 && strneq(line, "\xef\xbb\xbf", 3))
                 line += 3;
 
-        start = line + strspn(line, " \t");
-        if (*start == '\0' || strchr("\n\r;#", *start))
+        start = line;
+        while (*start == ' ' || *start == '\t')
+                start++;
+        switch (*start) {
+        case '\0':
+        case '\n':
+        case '\r':
+        case ';':
+        case '#':
                 return true;
+        }
 
         /* inih joins an indented line to the previous value, which is never what a systemd-style
          * config means. */
@@ -562,7 +571,8 @@ static bool check_line(ParseState *s, const char *line, size_t length, int buffe
                 return true;
         }
 
-        if (!strchr(start, '=') || strcspn(start, ":") < strcspn(start, "=")) {
+        /* inih splits at the first "=" or ":". */
+        if (start[strcspn(start, "=:")] != '=') {
                 reject_line(s, "Expected \"Key=Value\" or a \"[Section]\" header.");
                 return false;
         }
@@ -648,6 +658,7 @@ void config_parse_data(Container *c, const char *path, const char *data, size_t 
                 .next = data,
                 .end = data + size,
                 .section = -1,
+                .has_nul = memchr(data, '\0', size) != NULL,
         };
         int r;
 
