@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* libFuzzer target for the config loader and the unit renderer. The input is a config file; a
- * form feed splits off a drop-in that is applied after it. Every unit the generator would write
+/* libFuzzer target for the config loader, the conflict table and the unit renderer. The input is
+ * a config file; a form feed splits off a drop-in that is applied after it. The container is
+ * checked against the paths of two fixed containers, and every unit the generator would write
  * is rendered and then checked: no value may add a line, a section or a directive of its own. */
 
 #define _GNU_SOURCE
@@ -11,9 +12,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "config-conflicts.h"
 #include "config.h"
 #include "log.h"
 #include "overlay-options.h"
+#include "path-util.h"
 #include "strbuf.h"
 #include "string-util.h"
 #include "unit-render.h"
@@ -124,6 +127,52 @@ static void render_all(const Container *c) {
         (void) overlay_build_options(c, false, &fstab_options, NULL);
 }
 
+/* Add two neighbours, one in the default image directory and one elsewhere, then the fuzzed
+ * container, whose paths may equal, contain or lie inside theirs. */
+static void check_conflicts(Container *c) {
+        Container neighbours[] = {
+                {
+                        .name = (char *) "aaa",
+                        .path = (char *) "/etc/nspawn-overlay/aaa.conf",
+                        .directory = (char *) "/var/lib/machines/aaa",
+                        .upper = (char *) "/var/lib/machines/aaa_up",
+                        .work = (char *) "/var/lib/machines/aaa_work",
+                },
+                {
+                        .name = (char *) "bbb",
+                        .path = (char *) "/etc/nspawn-overlay/bbb.conf",
+                        .directory = (char *) "/srv/children/bbb",
+                        .upper = (char *) "/srv/layers/bbb/upper",
+                        .work = (char *) "/srv/layers/bbb/work",
+                },
+        };
+        const char *const own[] = { c->directory, c->upper, c->work };
+        PathTable *t = path_table_new();
+        bool invalid = c->invalid, expected = false;
+
+        if (!t)
+                return;
+
+        for (size_t i = 0; i < ELEMENTSOF(neighbours); i++) {
+                const char *const theirs[] = { neighbours[i].directory, neighbours[i].upper, neighbours[i].work };
+
+                (void) path_table_add_container(t, &neighbours[i]);
+
+                for (size_t j = 0; j < ELEMENTSOF(own); j++)
+                        for (size_t k = 0; k < ELEMENTSOF(theirs); k++)
+                                expected = expected || path_overlaps(own[j], theirs[k]);
+        }
+        (void) path_table_add_container(t, c);
+
+        /* The table must agree with comparing every pair of paths. */
+        if (c->invalid != expected)
+                abort();
+
+        /* A conflict only skips the container; rendering goes on with the unchanged flag. */
+        c->invalid = invalid;
+        path_table_free(t);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         log_setup("fuzz-config", LOG_TARGET_NULL);
         log_set_max_level(LOG_DEBUG);
@@ -151,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (c->invalid)
                 return 0;
 
+        check_conflicts(c);
         render_all(c);
         return 0;
 }
