@@ -32,10 +32,17 @@ typedef struct StringBlock {
 /* An open-addressing hash table of paths and their prefixes. A new path finds every path that
  * contains it by looking up its own prefixes, and every path inside it by looking up itself
  * among the prefixes, so each container costs a few lookups per path component. */
+/* A slot carries the upper half of its entry's hash, so that probing past other keys reads only
+ * the slot array. With tens of thousands of paths the entries do not stay in the CPU cache. */
+typedef struct Slot {
+        uint32_t tag;
+        uint32_t index;           /* index into entries plus one; zero marks an empty slot */
+} Slot;
+
 struct PathTable {
         PathEntry *entries;
         size_t n, allocated;
-        size_t *slots;            /* index into entries plus one; zero marks an empty slot */
+        Slot *slots;
         size_t mask;
         StringBlock *strings;
 };
@@ -72,7 +79,7 @@ PathTable *path_table_new(void) {
                 return NULL;
 
         t->mask = 255;
-        t->slots = calloc(t->mask + 1, sizeof(size_t));
+        t->slots = calloc(t->mask + 1, sizeof(Slot));
         if (!t->slots)
                 return path_table_free(t);
 
@@ -103,13 +110,20 @@ static const char *copy_string(PathTable *t, const char *s) {
         return p;
 }
 
-static void insert_slot(size_t *slots, size_t mask, uint64_t hash, size_t index) {
+static uint32_t hash_tag(uint64_t hash) {
+        return (uint32_t) (hash >> 32);
+}
+
+static void insert_slot(Slot *slots, size_t mask, uint64_t hash, size_t index) {
         size_t slot = (size_t) hash & mask;
 
-        while (slots[slot] != 0)
+        while (slots[slot].index != 0)
                 slot = (slot + 1) & mask;
 
-        slots[slot] = index + 1;
+        slots[slot] = (Slot) {
+                .tag = hash_tag(hash),
+                .index = (uint32_t) (index + 1),
+        };
 }
 
 /* Keep at most half of the slots used, so that probe chains stay short. */
@@ -131,14 +145,18 @@ static int reserve(PathTable *t, size_t extra) {
                 t->allocated = size;
         }
 
+        /* Slots hold 32-bit indices. */
+        if (needed >= UINT32_MAX)
+                return -ENOMEM;
+
         if (needed * 2 > t->mask + 1) {
                 size_t size = (t->mask + 1) * 2;
-                size_t *slots;
+                Slot *slots;
 
                 while (needed * 2 > size)
                         size *= 2;
 
-                slots = calloc(size, sizeof(size_t));
+                slots = calloc(size, sizeof(Slot));
                 if (!slots)
                         return -ENOMEM;
 
@@ -158,9 +176,15 @@ static int reserve(PathTable *t, size_t extra) {
  * added only when it is missing, and config_finalize() rejects a container whose own paths
  * nest. */
 static const PathEntry *lookup(const PathTable *t, const char *path, size_t length, uint64_t hash) {
-        for (size_t slot = (size_t) hash & t->mask; t->slots[slot] != 0; slot = (slot + 1) & t->mask) {
-                const PathEntry *e = &t->entries[t->slots[slot] - 1];
+        uint32_t tag = hash_tag(hash);
 
+        for (size_t slot = (size_t) hash & t->mask; t->slots[slot].index != 0; slot = (slot + 1) & t->mask) {
+                const PathEntry *e;
+
+                if (t->slots[slot].tag != tag)
+                        continue;
+
+                e = &t->entries[t->slots[slot].index - 1];
                 if (e->hash == hash && e->length == length && memcmp(e->path, path, length) == 0)
                         return e;
         }
