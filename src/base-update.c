@@ -145,7 +145,8 @@ static int remove_if_present(const char *path) {
 
 /* The state file: the phase, the staging copy's inode (to tell after a crash whether the
  * exchange happened) and the children the update stopped, which the next update or rollback
- * restarts if this one is killed. */
+ * restarts if this one is killed. It is written before each step that a kill could leave half
+ * done, and removed only after the children were started again. */
 static int write_state(const BasePaths *p, const char *phase, ino_t staging_inode, const char *stopped) {
         _cleanup_free_ char *text = NULL;
         int r;
@@ -229,7 +230,8 @@ static int keep_old_version(const BasePaths *p, const char *old, char **ret_vers
 }
 
 /* Finish or undo what an update that was killed left behind. Stores the names of the children
- * that update had stopped, space-separated, in *ret_stopped. */
+ * that update had stopped, space-separated, in *ret_stopped. The state file stays until this
+ * run has written its own, so a kill right after recovery loses none of those names. */
 static int recover(const BasePaths *p, char **ret_stopped) {
         char phase[32];
         unsigned long long inode = 0;
@@ -249,16 +251,31 @@ static int recover(const BasePaths *p, char **ret_stopped) {
                 if (r < 0)
                         return r;
         } else {
+                if (access(p->staging, F_OK) < 0)
+                        return 0;
+
                 log_notice("Removing the unfinished copy %s of an interrupted update.", p->staging);
-                r = remove_if_present(p->staging);
+                r = remove_tree(p->staging);
                 if (r < 0)
-                        return r;
+                        return log_error_errno(r, "Failed to remove %s: %m", p->staging);
         }
 
-        if (unlink(p->state) < 0 && errno != ENOENT)
-                return log_error_errno(errno, "Failed to remove %s: %m", p->state);
-
         return 0;
+}
+
+/* True if the state file records that only starting the children again was left. */
+static bool state_is_restarting(const BasePaths *p) {
+        _cleanup_free_ char *stopped = NULL;
+        unsigned long long inode;
+        char phase[32];
+
+        return read_state(p, phase, &inode, &stopped) > 0 && streq(phase, "restarting");
+}
+
+/* Remove the state file once the stopped children were started again. */
+static void remove_state(const BasePaths *p) {
+        if (unlink(p->state) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove %s: %m", p->state);
 }
 
 static int lock_children(const ContainerSet *set, const char *base, ChildState **ret, size_t *ret_n) {
@@ -306,12 +323,12 @@ static void unlock_children(ChildState *children, size_t n) {
         free(children);
 }
 
-/* Stop the child and unmount it, remembering whether it ran. */
-static int stop_child(sd_bus *bus, const char *base, ChildState *child) {
+/* Stop the child and unmount it, storing in *ret_was_running whether it ran. */
+static int stop_child(sd_bus *bus, const char *base, const ChildState *child, bool *ret_was_running) {
         const Container *c = child->container;
 
         if (bus)
-                return child_units_stop(bus, c, base, &child->was_running);
+                return child_units_stop(bus, c, base, ret_was_running);
 
         /* Without systemd there are no units to stop; the overlay must not be mounted. */
         mount_state_reload();
@@ -332,28 +349,65 @@ static bool name_in_list(const char *list, const char *name) {
         return false;
 }
 
-/* Stop every child, counting as running also those that a killed update had stopped. Lists the
- * ones that ran in *ret_stopped for the state file. */
-static int stop_children(sd_bus *bus, const char *base, ChildState *children, size_t n, const char *stopped_before,
-                         char **ret_stopped) {
+/* Store the names of the children marked as running, space-separated, in *ret. */
+static int running_names(const ChildState *children, size_t n, char **ret) {
         _cleanup_(strbuf_done) StrBuf names = {};
 
-        for (size_t i = 0; i < n; i++) {
-                int r = stop_child(bus, base, &children[i]);
-                if (r < 0)
-                        return r;
-
-                children[i].was_running = children[i].was_running ||
-                        name_in_list(stopped_before, children[i].container->name);
-                if (children[i].was_running)
-                        strbuf_appendf(&names, "%s%s", names.len ? " " : "", children[i].container->name);
-        }
+        for (size_t i = 0; i < n; i++)
+                if (children[i].was_running) {
+                        if (names.len > 0)
+                                strbuf_append_char(&names, ' ');
+                        strbuf_append(&names, children[i].container->name);
+                }
 
         if (!strbuf_ok(&names))
                 return log_oom();
 
-        *ret_stopped = names.data ? TAKE_PTR(names.data) : strdup("");
-        return *ret_stopped ? 0 : log_oom();
+        *ret = names.data ? TAKE_PTR(names.data) : strdup("");
+        return *ret ? 0 : log_oom();
+}
+
+/* Stop every child, counting as running also those that a killed update had stopped. Before
+ * the first stop, the state file gets every child that runs now or ran before that update, so
+ * that a kill in the middle of the stops leaves the list for the next update or rollback. Lists
+ * the children to start again in *ret_stopped. */
+static int stop_children(sd_bus *bus, const BasePaths *p, ChildState *children, size_t n, const char *stopped_before,
+                         char **ret_stopped) {
+        _cleanup_free_ char *planned = NULL;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                bool up = false;
+
+                if (bus) {
+                        r = child_units_service_is_up(bus, children[i].container, &up);
+                        if (r < 0)
+                                return r;
+                }
+
+                children[i].was_running = up || name_in_list(stopped_before, children[i].container->name);
+        }
+
+        r = running_names(children, n, &planned);
+        if (r < 0)
+                return r;
+
+        r = write_state(p, "stopping", 0, planned);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                bool was_running = false;
+
+                r = stop_child(bus, p->base, &children[i], &was_running);
+                if (r < 0)
+                        return r;
+
+                /* A child started since the check above is started again too. */
+                children[i].was_running = children[i].was_running || was_running;
+        }
+
+        return running_names(children, n, ret_stopped);
 }
 
 static void restart_children(sd_bus *bus, const char *base, ChildState *children, size_t n) {
@@ -565,8 +619,10 @@ static int switch_to_staging(const BasePaths *p, const char *stopped, const StrB
         if (r < 0)
                 return r;
 
-        if (unlink(p->state) < 0)
-                log_warning_errno(errno, "Failed to remove %s: %m", p->state);
+        /* Nothing is left to finish but starting the children again. */
+        r = write_state(p, "restarting", 0, stopped);
+        if (r < 0)
+                return r;
 
         return base_change_record_write(p->base, records);
 }
@@ -579,7 +635,7 @@ static int update_locked(sd_bus *bus, const BasePaths *p, const UpdateOptions *o
         size_t n_records = 0;
         int r;
 
-        r = stop_children(bus, p->base, children, n, stopped_before, &stopped);
+        r = stop_children(bus, p, children, n, stopped_before, &stopped);
         if (r < 0)
                 return r;
 
@@ -631,8 +687,8 @@ static int update_locked(sd_bus *bus, const BasePaths *p, const UpdateOptions *o
         return 0;
 
 undo:
-        (void) remove_if_present(p->staging);
-        (void) unlink(p->state);
+        if (remove_if_present(p->staging) >= 0)
+                (void) write_state(p, "restarting", 0, stopped);
         return r;
 }
 
@@ -674,6 +730,8 @@ int base_update(const ContainerSet *set, const UpdateOptions *o) {
         /* The prepare units of restarted children take the base lock. */
         base_lock = safe_close(base_lock);
         restart_children(bus, o->base, children, n);
+        if (state_is_restarting(&p))
+                remove_state(&p);
 
 finish:
         unlock_children(children, n);
@@ -724,7 +782,11 @@ int base_rollback(const ContainerSet *set, const char *base) {
                 goto finish;
 
         bus = sd_booted() > 0 ? system_bus_open() : NULL;
-        r = stop_children(bus, base, children, n, stopped_before, &stopped);
+        r = stop_children(bus, &p, children, n, stopped_before, &stopped);
+        if (r < 0)
+                goto restart;
+
+        r = write_state(&p, "restarting", 0, stopped);
         if (r < 0)
                 goto restart;
 
@@ -743,6 +805,8 @@ int base_rollback(const ContainerSet *set, const char *base) {
 restart:
         base_lock = safe_close(base_lock);
         restart_children(bus, base, children, n);
+        if (state_is_restarting(&p))
+                remove_state(&p);
 
 finish:
         unlock_children(children, n);

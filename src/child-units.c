@@ -36,6 +36,25 @@ void child_units_done(ChildUnits *u) {
         *u = (ChildUnits) {};
 }
 
+int child_units_service_is_up(sd_bus *bus, const Container *c, bool *ret) {
+        _cleanup_free_ char *state = NULL;
+        ChildUnits u;
+        int r;
+
+        r = child_units_make(c, &u);
+        if (r < 0)
+                return r;
+
+        r = unit_get_active_state(bus, u.service, &state);
+        if (r < 0)
+                log_error_errno(r, "Failed to read the state of %s: %m", u.service);
+        else
+                *ret = unit_state_is_up(state);
+
+        child_units_done(&u);
+        return r < 0 ? r : 0;
+}
+
 int child_units_stop(sd_bus *bus, const Container *c, const char *base, bool *ret_was_running) {
         ChildUnits u;
         bool was_running = false;

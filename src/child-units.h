@@ -18,6 +18,10 @@ typedef struct ChildUnits {
 int child_units_make(const Container *c, ChildUnits *ret);
 void child_units_done(ChildUnits *u);
 
+/* Store in *ret whether a start of the child's systemd-nspawn@ service was requested and not
+ * undone, judged by unit_state_is_up(). */
+int child_units_service_is_up(sd_bus *bus, const Container *c, bool *ret);
+
 /* Stop the child's units and wait for each: the machine first, the automount before the mount
  * (it would mount the overlay again on access), the prepare unit last (its stop releases the
  * lower layers). Each stop is logged with event_log() under base. Stores in *ret_was_running

@@ -201,6 +201,8 @@ for round in 1 2 3 4 5; do
 done
 check "an update after the killed ones works" testhost_run nspawn-overlay update "$BASE" -- sh -c 'echo v3 >/etc/base-release'
 check_output "the base has v3" "v3" testhost_run cat "$BASE_DIR/etc/base-release"
+check "no update state is left" testhost_run sh -c '! ls /var/lib/nspawn-overlay/updates/*.state 2>/dev/null'
+check_eventually "$CHILD_BOOT_TIMEOUT" "$RUN runs after the update that follows the kills" guest_booted "$RUN"
 
 # prune of a running child: refused, unless asked to stop it first.
 check_eventually "$CHILD_BOOT_TIMEOUT" "$RUN runs before the prune" guest_booted "$RUN"
@@ -223,6 +225,24 @@ if [[ $CHECK_LAST_PASSED -eq 0 ]]; then
 fi
 check_output "$RUN sees the rolled-back file" "v2" guest_run "$RUN" cat /etc/base-release
 check "$STOP boots on the rolled-back base" boots_and_stops "$STOP"
+
+# A kill while the update stops a running child: the state file names the child before the stop
+# begins, so the next update starts it again.
+check_eventually "$CHILD_BOOT_TIMEOUT" "$RUN runs before the kill during its stop" guest_booted "$RUN"
+testhost_run nspawn-overlay update "$BASE" -- true >/dev/null 2>&1 &
+update_pid=$!
+deadline=$((SECONDS + 30))
+while [[ $(service_state "$RUN") == active ]] && ((SECONDS < deadline)); do
+	sleep 0.05
+done
+testhost_run sh -c 'for p in $(pgrep -x nspawn-overlay); do grep -q update /proc/$p/cmdline && kill -KILL $p; done' || true
+wait "$update_pid" || true
+check_contains "the killed update left $RUN in its state file" "STOPPED=.*$RUN" \
+	testhost_run sh -c 'cat /var/lib/nspawn-overlay/updates/*.state'
+check "the next update finishes" testhost_run nspawn-overlay update "$BASE" -- true
+check_output "$RUN runs again after the next update" "active" service_state "$RUN"
+check "the next update removed the state file" testhost_run sh -c '! ls /var/lib/nspawn-overlay/updates/*.state 2>/dev/null'
+
 check "the test host is not degraded" test "$(testhost_run systemctl is-system-running)" = running
 
 check_summary
