@@ -29,9 +29,6 @@ typedef struct StringBlock {
         char data[];
 } StringBlock;
 
-/* An open-addressing hash table of paths and their prefixes. A new path finds every path that
- * contains it by looking up its own prefixes, and every path inside it by looking up itself
- * among the prefixes, so each container costs a few lookups per path component. */
 /* A slot carries the upper half of its entry's hash, so that probing past other keys reads only
  * the slot array. With tens of thousands of paths the entries do not stay in the CPU cache. */
 typedef struct Slot {
@@ -39,6 +36,9 @@ typedef struct Slot {
         uint32_t index;           /* index into entries plus one; zero marks an empty slot */
 } Slot;
 
+/* An open-addressing hash table of paths and their prefixes. A new path finds every path that
+ * contains it by looking up its own prefixes, and every path inside it by looking up itself
+ * among the prefixes, so each container costs a few lookups per path component. */
 struct PathTable {
         PathEntry *entries;
         size_t n, allocated;
@@ -207,13 +207,11 @@ static const PathEntry *find_overlap(const PathTable *t, const char *path, uint6
 
         *ret_new_prefixes = false;
 
-        /* The root and every parent directory: an added path there contains this one. */
+        /* The root (the first byte) and every parent directory (up to a "/"): an added path
+         * there contains this one. */
         for (size_t i = 1; i < length; i++) {
                 if (i == 1 || path[i] == '/') {
-                        size_t prefix = i == 1 ? 1 : i;
-                        uint64_t h = i == 1 ? hash_byte(FNV_OFFSET, '/') : hash;
-
-                        e = lookup(t, path, prefix, h);
+                        e = lookup(t, path, i, hash);
                         if (e && !e->is_prefix)
                                 return e;
                         if (!e)

@@ -52,6 +52,7 @@ static void entry_list_done(EntryList *l) {
         *l = (EntryList) {};
 }
 
+/* Make room for needed items in *array, doubling its size from initial. */
 static int grow(void **array, size_t *allocated, size_t needed, size_t item_size, size_t initial) {
         size_t size = *allocated ?: initial;
         void *p;
@@ -515,17 +516,9 @@ typedef struct SetBuilder {
 static int add_to_set(Container *c, void *userdata) {
         SetBuilder *b = userdata;
 
-        if (b->set.n == b->allocated) {
-                size_t size = b->allocated ? b->allocated * 2 : 64;
-                Container **t = realloc(b->set.containers, size * sizeof(Container *));
-
-                if (!t) {
-                        container_free(c);
-                        return log_oom();
-                }
-
-                b->set.containers = t;
-                b->allocated = size;
+        if (grow((void **) &b->set.containers, &b->allocated, b->set.n + 1, sizeof(Container *), 64) < 0) {
+                container_free(c);
+                return log_oom();
         }
 
         b->set.containers[b->set.n++] = c;
