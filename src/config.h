@@ -84,7 +84,7 @@ bool container_uses_layer_mounts(const Container *c);
 ssize_t config_read_fd(int fd, char *buffer, size_t size, char **ret_data, char **ret_allocated);
 
 /* Parse one file's contents (main config or drop-in) into c. Problems are logged with
- * file:line; an invalid value marks c invalid. */
+ * file:line, and an invalid value marks c invalid. */
 void config_parse_data(Container *c, const char *path, const char *data, size_t size);
 
 /* Read and parse one file, and close fd. Returns a negative errno only when the file cannot be

@@ -168,7 +168,7 @@ static void check_conflicts(Container *c) {
         if (c->invalid != expected)
                 abort();
 
-        /* A conflict only skips the container; rendering goes on with the unchanged flag. */
+        /* A conflict only skips the container, so rendering goes on with the flag as it was. */
         c->invalid = invalid;
         path_table_free(t);
 }
